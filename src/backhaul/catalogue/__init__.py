@@ -1,0 +1,1 @@
+"""Brands, their terms documents and clauses, products, prices, charges and rule parameters."""

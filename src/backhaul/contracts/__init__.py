@@ -1,0 +1,1 @@
+"""Subscriptions, orders and their lifecycle, minimum and notice periods, and exits."""

@@ -1,0 +1,1 @@
+"""Pure helpers shared by every area: money, working time and billing periods."""

@@ -1,0 +1,1 @@
+"""Accounts, contacts, sites and the people who may sign in for an account."""

@@ -1,0 +1,86 @@
+"""Customer accounts and the people and places that belong to them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from backhaul.catalogue.models import Brand
+from backhaul.customers.choices import AccountKind, AccountStatus, ContactRole, CreditVet
+
+
+class AccountNumberSequence(models.Model):
+    """The next account number of a brand, taken under a row lock so numbers never repeat."""
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="+")
+    next_value = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.brand.key}: next {self.next_value}"
+
+
+class Account(models.Model):
+    number = models.CharField(max_length=16, unique=True)
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="accounts")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=AccountKind.choices)
+    status = models.CharField(
+        max_length=16, choices=AccountStatus.choices, default=AccountStatus.OPEN
+    )
+    primary_email = models.EmailField(help_text="Where notices and bills are sent")
+    phone = models.CharField(max_length=32, blank=True)
+    credit_vet = models.CharField(
+        max_length=16, choices=CreditVet.choices, default=CreditVet.NOT_CHECKED
+    )
+    deposit_required = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class Contact(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    role = models.CharField(max_length=16, choices=ContactRole.choices, default=ContactRole.OTHER)
+    nominated = models.BooleanField(
+        default=False, help_text="May report faults and raise tickets for the account"
+    )
+
+    class Meta:
+        ordering = ["account", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account.number})"
+
+
+class Site(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sites")
+    label = models.CharField(max_length=100, blank=True)
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    town = models.CharField(max_length=100)
+    postcode = models.CharField(max_length=10)
+
+    class Meta:
+        ordering = ["account", "label"]
+
+    def __str__(self) -> str:
+        return f"{self.address_line1}, {self.town} {self.postcode}"
+
+
+class CustomerUser(models.Model):
+    """A login to the Member Centre, tied to exactly one account."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="users")
+
+    def __str__(self) -> str:
+        return f"{self.user} for {self.account.number}"

@@ -1,0 +1,1 @@
+"""Deterministic demonstration data: staff users and customer accounts for both brands."""

@@ -1,0 +1,1 @@
+"""The Member Centre: the customers' own web pages."""

@@ -1,0 +1,102 @@
+"""Django settings for Backhaul, all from the environment (see docs/operations.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from backhaul.env import env_bool, env_database, env_list, env_str
+
+_CHECKOUT = Path(__file__).resolve().parents[2]
+_DEFAULT_HOME = _CHECKOUT if (_CHECKOUT / "catalogues").is_dir() else Path.cwd()
+BASE_DIR = Path(env_str("BACKHAUL_HOME", str(_DEFAULT_HOME))).resolve()
+VAR_DIR = BASE_DIR / "var"
+
+DEBUG = env_bool("BACKHAUL_DEBUG", False)
+SECRET_KEY = env_str("BACKHAUL_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("BACKHAUL_REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("set BACKHAUL_SECRET_KEY to a long random string")
+    SECRET_KEY = "backhaul-insecure-development-key-set-BACKHAUL_SECRET_KEY-in-production"
+ALLOWED_HOSTS = env_list("BACKHAUL_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "unfold",
+    "unfold.contrib.filters",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "backhaul.catalogue",
+    "backhaul.customers",
+    "backhaul.contracts",
+    "backhaul.demo",
+    "backhaul.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backhaul.urls"
+WSGI_APPLICATION = "backhaul.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env_database("DATABASE_URL", VAR_DIR / "backhaul.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+LOGIN_URL = "admin:login"
+
+CATALOGUE_DIR = Path(env_str("BACKHAUL_CATALOGUES", str(BASE_DIR / "catalogues")))
+
+# Celery runs tasks in-process unless a broker is configured (docs/operations.md).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "")
+CELERY_TIMEZONE = TIME_ZONE
+
+EMAIL_BACKEND = env_str("BACKHAUL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("BACKHAUL_FROM_EMAIL", "backhaul@localhost")
+
+UNFOLD = {
+    "SITE_TITLE": "Backhaul",
+    "SITE_HEADER": "Backhaul staff console",
+    "SITE_SYMBOL": "router",
+    "SHOW_HISTORY": True,
+}

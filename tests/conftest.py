@@ -1,0 +1,29 @@
+"""Shared test set-up: both brands' catalogues are loaded once into the test database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUES = ROOT / "catalogues"
+PLUSNET = CATALOGUES / "plusnet-business.toml"
+PLUGIN = CATALOGUES / "plugin.toml"
+FIXED_NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    from backhaul.catalogue.services import catalogue_load
+
+    with django_db_blocker.unblock():
+        for path in (PLUSNET, PLUGIN):
+            catalogue_load(path=path, now=FIXED_NOW)
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A fixed clock: tests never read the real time."""
+    return FIXED_NOW
