@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from backhaul.env import env_bool, env_database, env_list, env_str
@@ -34,6 +35,19 @@ INSTALLED_APPS = [
     "backhaul.catalogue",
     "backhaul.customers",
     "backhaul.contracts",
+    "backhaul.notices",
+    "backhaul.billing",
+    "backhaul.payments",
+    "backhaul.rating",
+    "backhaul.usage",
+    "backhaul.network",
+    "backhaul.support",
+    "backhaul.abuse",
+    "backhaul.domains",
+    "backhaul.mailboxes",
+    "backhaul.hosting",
+    "backhaul.privacy",
+    "backhaul.scheduler",
     "backhaul.demo",
     "backhaul.portal",
 ]
@@ -90,6 +104,10 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "")
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    # The daily tick runs each morning for the London date; it is safe to run again.
+    "daily-tick": {"task": "backhaul.tick", "schedule": crontab(hour=2, minute=15)},
+}
 
 EMAIL_BACKEND = env_str("BACKHAUL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("BACKHAUL_FROM_EMAIL", "backhaul@localhost")

@@ -1,0 +1,1 @@
+"""Abuse report intake, IP-to-account resolution, cases and the escalation ladder."""

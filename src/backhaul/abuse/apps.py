@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AbuseConfig(AppConfig):
+    name = "backhaul.abuse"
+    verbose_name = "Abuse desk"

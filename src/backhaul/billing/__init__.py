@@ -1,0 +1,1 @@
+"""Bill runs, invoices and their lines, credit notes and invoice PDFs."""

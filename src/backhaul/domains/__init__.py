@@ -1,0 +1,1 @@
+"""Domain registrations, renewals, reminders and the expiry timeline."""

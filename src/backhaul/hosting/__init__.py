@@ -1,0 +1,1 @@
+"""Hosting plans, renewals, money-back guarantee and acceptable-use flags."""

@@ -1,0 +1,1 @@
+"""Mailboxes: access tracking, archive and deletion, send limits and traffic logs."""

@@ -1,0 +1,1 @@
+"""FreeRADIUS tables, Change-of-Authorization, static IPs, IP history and reverse DNS."""

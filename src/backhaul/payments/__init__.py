@@ -1,0 +1,1 @@
+"""Payments, mandates, declines, interest, disputes, dunning and collections."""

@@ -1,0 +1,1 @@
+"""The purpose register, consent, subject access, retention and the audit trail."""

@@ -1,0 +1,1 @@
+"""Call detail record import, destination and band classification, and call rating."""

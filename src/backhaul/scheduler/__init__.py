@@ -1,0 +1,1 @@
+"""The daily tick: every day's jobs, run idempotently for any date."""

@@ -1,0 +1,1 @@
+"""Help Assistant tickets, SLA clocks, engineer visits, claims, credits and complaints."""

@@ -1,0 +1,1 @@
+"""Broadband usage from RADIUS accounting, allowances, top-ups and fair-use state."""
