@@ -64,3 +64,6 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .pytest_cache .ruff_cache .mypy_cache
+
+# Each area may add its own targets (for example `make radius`) in mk/<area>.mk.
+-include mk/*.mk

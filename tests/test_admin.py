@@ -23,7 +23,7 @@ def demo():
 def test_every_console_page_renders_for_the_administrator(client, demo) -> None:
     client.force_login(User.objects.get(username="admin"))
     assert client.get(reverse("admin:index")).status_code == 200
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         meta = model._meta
         changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
         response = client.get(changelist)

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "backhaul.portal.menu.portal_menu",
             ],
         },
     },
@@ -95,6 +96,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 LOGIN_URL = "admin:login"
+PORTAL_LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:member-home"
 
 CATALOGUE_DIR = Path(env_str("BACKHAUL_CATALOGUES", str(BASE_DIR / "catalogues")))
 

@@ -1,12 +1,15 @@
-"""URL configuration: the staff console, and the Member Centre as it grows."""
+"""URL configuration: the staff console, the Member Centre and each area's portal pages."""
 
 from django.contrib import admin
 from django.urls import include, path
+
+from backhaul.portal.menu import portal_url_modules
 
 admin.site.site_header = "Backhaul staff console"
 admin.site.site_title = "Backhaul"
 
 urlpatterns = [
     path("console/", admin.site.urls),
+    *[path(f"member/{label}/", include(module)) for label, module in portal_url_modules()],
     path("", include("backhaul.portal.urls")),
 ]
