@@ -30,6 +30,12 @@ class Subscription(models.Model):
     notice_clause = models.ForeignKey(
         Clause, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    billed_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Recurring charges before this date were billed before the service came to "
+        "Backhaul (imported services)",
+    )
     notice_given_on = models.DateField(null=True, blank=True)
     ends_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField()

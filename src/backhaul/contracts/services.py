@@ -21,7 +21,7 @@ from backhaul.contracts import rules
 from backhaul.contracts.choices import SubscriptionStatus
 from backhaul.contracts.models import Subscription, SubscriptionEvent
 from backhaul.core.errors import InvalidInput, NotFound
-from backhaul.core.money import format_amount
+from backhaul.core.money import Rounding, format_amount, quantize
 from backhaul.customers.services import account_get
 
 
@@ -68,12 +68,19 @@ def subscription_create(
     term: int | None = None,
     market: str | None = None,
     actor: str = "",
+    billed_until: date | None = None,
+    migrated_in: bool = False,
 ) -> Subscription:
     """Subscribe an account to a product from a Service Start Date.
 
-    A start on or before today makes an active subscription (an import of an existing
-    service); a later start makes an order that is activated on that date.
+    A start on or before today makes an active subscription; a later start makes an order
+    that is activated on that date. An existing service brought over from another system
+    gives `billed_until`, the date its recurring charges were billed up to there; it raises
+    no activation charges. Otherwise activation raises the catalogue's activation charges
+    (or, for a service migrated in with a MAC, its migration charges).
     """
+    if billed_until is not None and billed_until < start:
+        raise InvalidInput(f"billed_until: {billed_until} is before the start date {start}")
     account = account_get(account_number)
     product = product_get(account.brand, product_key)
     term = _resolve_term(product, term)
@@ -93,8 +100,11 @@ def subscription_create(
         minimum_period_end=rules.minimum_period_end(start, term) if active else None,
         notice_days=product.notice_days,
         notice_clause=product.notice_clause,
+        billed_until=billed_until,
         created_at=now,
     )
+    if active and billed_until is None:
+        _activation_charges(subscription, on=start, now=now, migrated_in=migrated_in)
     SubscriptionEvent.objects.create(
         subscription=subscription,
         at=now,
@@ -137,6 +147,7 @@ def subscription_transition(
         subscription.service_start_date = start
         subscription.minimum_period_end = rules.minimum_period_end(start, subscription.term_months)
         fields += ["service_start_date", "minimum_period_end"]
+        _activation_charges(subscription, on=start, now=at)
     if to in (SubscriptionStatus.CEASED, SubscriptionStatus.CANCELLED):
         subscription.ends_on = timezone.localdate(at)
         fields.append("ends_on")
@@ -151,6 +162,36 @@ def subscription_transition(
     subscription.status = to
     subscription.save(update_fields=fields)
     return subscription
+
+
+def _activation_charges(
+    subscription: Subscription, *, on: date, now: datetime, migrated_in: bool = False
+) -> None:
+    """Raise the one-off charges the catalogue attaches to activating this product
+    (plusnet-business/broadband-charges#4: new activation and P&P; migration is free)."""
+    from backhaul.billing.services import charge_add
+
+    brand = subscription.account.brand
+    rule = rule_params(brand, "activation", default={})
+    keys = rule.get("migration_charges" if migrated_in else "charges", [])
+    for key in keys:
+        try:
+            charge = charge_in_force(brand, key, on=on)
+        except NotFound:
+            continue
+        if charge.products and subscription.product.key not in charge.products:
+            continue
+        charge_add(
+            account=subscription.account,
+            key=f"activation:{subscription.pk}:{key}",
+            source="contracts",
+            description=f"{charge.name}: {subscription.product.name}",
+            amount=quantize(charge.amount, rounding=Rounding.HALF_UP),
+            vat_treatment=charge.vat_treatment,
+            clause_id=charge.clause.clause_id,
+            tax_point=on,
+            now=now,
+        )
 
 
 def _vat_table(brand: Brand) -> tuple[tuple[date, Any], ...]:

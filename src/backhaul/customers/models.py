@@ -33,10 +33,20 @@ class Account(models.Model):
         max_length=16, choices=CreditVet.choices, default=CreditVet.NOT_CHECKED
     )
     deposit_required = models.BooleanField(default=False)
+    bill_day = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Day of the month bills are dated; a shorter month bills on its last day",
+    )
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(bill_day__gte=1, bill_day__lte=31),
+                name="account_bill_day_in_month",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"

@@ -51,12 +51,15 @@ def account_create(
     email: str,
     kind: str = AccountKind.BUSINESS,
     phone: str = "",
+    bill_day: int = 1,
     now: datetime,
 ) -> Account:
     """Open an account with a unique number; the primary email receives notices and bills."""
     brand = brand_get(brand_key)
     if kind not in AccountKind.values:
         raise InvalidInput(f"kind: must be one of {', '.join(AccountKind.values)}, not {kind!r}")
+    if not 1 <= bill_day <= 31:
+        raise InvalidInput(f"bill_day: a day of the month from 1 to 31, not {bill_day}")
     account = Account.objects.create(
         number=account_number_next(brand_id=brand.pk, prefix=brand.account_prefix),
         brand=brand,
@@ -64,6 +67,7 @@ def account_create(
         kind=kind,
         primary_email=_checked_email(email, field="email"),
         phone=phone.strip(),
+        bill_day=bill_day,
         created_at=now,
     )
     Contact.objects.create(

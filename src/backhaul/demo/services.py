@@ -17,6 +17,7 @@ from typing import TypeVar
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 
+from backhaul.billing.rules import next_bill_date, previous_bill_date
 from backhaul.catalogue.models import Brand, Product
 from backhaul.contracts.choices import SubscriptionStatus
 from backhaul.contracts.services import subscription_create, subscription_transition
@@ -293,6 +294,7 @@ def _demo_account(
         email=f"{slug}{index}@example.com",
         kind=AccountKind.RESIDENTIAL if residential else AccountKind.BUSINESS,
         phone=f"0114 496 {index % 10000:04d}",
+        bill_day=opened.day,
         now=created_at,
     )
     site_add(
@@ -318,6 +320,12 @@ def _demo_account(
         term = rng.choice([int(t) for t in product.terms] or [1])
         market = rng.choice(product.markets) if product.markets else None
         now = created_at if start <= on else datetime.combine(on, time(9), tzinfo=UTC)
+        # Services that started before the last bill date come with their billing history
+        # from the previous system; newer ones are billed from their start by Backhaul.
+        last_bill = previous_bill_date(next_bill_date(on, opened.day), opened.day)
+        if last_bill > on:
+            last_bill = previous_bill_date(last_bill, opened.day)
+        imported = start < last_bill and stage in ("active", "suspended", "ceased")
         subscription = subscription_create(
             account_number=account.number,
             product_key=key,
@@ -326,6 +334,8 @@ def _demo_account(
             start=start,
             now=max(now, datetime.combine(min(start, on), time(9), tzinfo=UTC)),
             actor="demo",
+            # The previous system billed in advance up to the next bill date.
+            billed_until=next_bill_date(last_bill, opened.day) if imported else None,
         )
         status = stage if key == main else ("active" if stage in ("active", "suspended") else stage)
         _demo_stage(subscription.pk, status, start, on, rng)

@@ -1,0 +1,204 @@
+"""Bill runs as real processes: killed part-way and restarted, and spread over Celery workers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from backhaul import celery_app
+from backhaul.billing.models import Invoice
+from backhaul.billing.selectors import draft_as_dict, invoice_as_dict
+from backhaul.billing.services import billrun_dry_run, billrun_run
+from tests.billing.test_services import NOW, new_mps_customer
+from tests.conftest import PLUGIN, PLUSNET, ROOT
+
+ACCOUNTS = 400
+PREPARE = f"""
+import django
+django.setup()
+from datetime import UTC, date, datetime
+from backhaul.contracts.services import subscription_create
+from backhaul.customers.services import account_create
+now = datetime(2026, 10, 31, tzinfo=UTC)
+for n in range({ACCOUNTS}):
+    account = account_create(brand_key="plusnet-business" if n % 3 else "plugin",
+                             name=f"Kill test {{n}}", email=f"k{{n}}@example.com", bill_day=1,
+                             now=now)
+    if n % 3:
+        subscription_create(account_number=account.number, product_key="mps-option-2", term=36,
+                            market="3", start=date(2026, 10, 1 + n % 27), now=now)
+    else:
+        subscription_create(account_number=account.number, product_key="broadband",
+                            start=date(2026, 10, 1 + n % 27), now=now)
+"""
+
+
+def run(db: Path, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        env=env_for(db),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        **kwargs,
+    )
+
+
+def env_for(db: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "BACKHAUL_HOME": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "backhaul.settings",
+    }
+
+
+def invoices(db: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "select a.number, i.number, cast(i.total as text) from billing_invoice i "
+            "join customers_account a on a.id = i.account_id order by a.number"
+        ).fetchall()
+
+
+def test_a_killed_bill_run_finishes_with_one_invoice_per_account(tmp_path: Path) -> None:
+    base = tmp_path / "base.sqlite3"
+    for args in (
+        ["-m", "backhaul", "migrate", "--no-input", "-v", "0"],
+        ["-m", "backhaul", "catalogue", "load", str(PLUSNET), str(PLUGIN)],
+        ["-c", PREPARE],
+    ):
+        done = run(base, *args)
+        assert done.returncode == 0, done.stderr
+    whole, killed = tmp_path / "whole.sqlite3", tmp_path / "killed.sqlite3"
+    shutil.copy(base, whole)
+    shutil.copy(base, killed)
+    billrun = ["-m", "backhaul", "billrun", "--on", "2026-11-01", "--chunk-size", "4", "--json"]
+
+    uninterrupted = run(whole, *billrun)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    expected = invoices(whole)
+    assert len(expected) == ACCOUNTS
+
+    process = subprocess.Popen(
+        [sys.executable, *billrun],
+        env=env_for(killed),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    issued_at_kill = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            issued_at_kill = len(invoices(killed))
+        except sqlite3.OperationalError:
+            issued_at_kill = 0
+        if issued_at_kill >= ACCOUNTS // 4:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL, "the bill run finished before it could be killed"
+    partial = invoices(killed)
+    assert 0 < len(partial) < ACCOUNTS
+
+    resumed = run(killed, *billrun)
+    assert resumed.returncode == 0, resumed.stderr
+    final = invoices(killed)
+    assert len(final) == ACCOUNTS
+    assert [(acc, total) for acc, _, total in final] == [(acc, total) for acc, _, total in expected]
+    for prefix in ("PB", "PI"):
+        numbers = sorted(number for _, number, _ in final if number.startswith(prefix))
+        assert numbers == [f"{prefix}-INV-{n:07d}" for n in range(1, len(numbers) + 1)]
+
+
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bill_run_on_celery_workers_matches_in_process(monkeypatch) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "workers share the database: run with DATABASE_URL=postgres://... "
+            "(make test-postgres runs this)"
+        )
+    if not redis_reachable():
+        pytest.skip("needs Redis on 127.0.0.1:6379 as the Celery broker")
+    from backhaul.catalogue.services import catalogue_load
+
+    for path in (PLUSNET, PLUGIN):
+        catalogue_load(path=path, now=NOW)
+    for n in range(24):
+        new_mps_customer(f"Worker{n} Ltd", bill_day=1, start=date(2026, 10, 1 + n))
+    expected = [draft_as_dict(a, d) for a, d in billrun_dry_run(on=date(2026, 11, 1))]
+    broker = "redis://127.0.0.1:6379/13"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        f"/{db['NAME']}",
+        "CELERY_BROKER_URL": broker,
+        "CELERY_RESULT_BACKEND": broker,
+        "BACKHAUL_HOME": str(ROOT),
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "backhaul",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=2",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            "billing-test",
+            "--loglevel=WARNING",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        monkeypatch.setattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
+        monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+        monkeypatch.setitem(celery_app.conf, "broker_url", broker)
+        monkeypatch.setitem(celery_app.conf, "result_backend", broker)
+        monkeypatch.setitem(celery_app.conf, "task_default_queue", "billing-test")
+        bill_run, result = billrun_run(on=date(2026, 11, 1), now=NOW, chunk_size=5)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    assert len(result.issued) == 24
+    assert bill_run.invoices_issued == 24
+    issued = [invoice_as_dict(i) for i in Invoice.objects.order_by("account__number")]
+
+    def strip(invoice: dict) -> dict:
+        return {k: v for k, v in invoice.items() if k not in ("number", "kind")}
+
+    # The workers issued exactly what the rules give in this process, line by line.
+    assert [strip(i) for i in issued] == [strip(d) for d in expected]
