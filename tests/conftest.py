@@ -27,3 +27,17 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 def now() -> datetime:
     """A fixed clock: tests never read the real time."""
     return FIXED_NOW
+
+
+@pytest.fixture(autouse=True)
+def _catalogues_present(request, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Reload the catalogues if a transactional test's flush removed them."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    from backhaul.catalogue.models import Brand
+    from backhaul.catalogue.services import catalogue_load
+
+    with django_db_blocker.unblock():
+        if Brand.objects.filter(key__in=["plusnet-business", "plugin"]).count() != 2:
+            for path in (PLUSNET, PLUGIN):
+                catalogue_load(path=path, now=FIXED_NOW)
