@@ -52,8 +52,7 @@ class PendingCharge(models.Model):
     tax_point = models.DateField()
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
-    billed_on = models.DateField(null=True, blank=True)
-    invoice_number = models.CharField(max_length=32, blank=True)
+    billed_on = models.DateField(null=True, blank=True, help_text="Date of the bill it went on")
     created_at = models.DateTimeField()
 
     class Meta:

@@ -93,7 +93,12 @@ def _price_facts(subscriptions: list[Subscription]) -> dict[int, tuple[rules.Pri
 
 def account_events(*, account_ids: list[int], on: date) -> list[AccountEvents]:
     """Everything the invoice rules need for these accounts, in a handful of queries."""
-    accounts = {a.pk: a for a in Account.objects.filter(pk__in=account_ids).select_related("brand")}
+    accounts = {
+        a.pk: a
+        for a in Account.objects.filter(pk__in=account_ids)
+        .select_related("brand")
+        .prefetch_related("sites")
+    }
     subscriptions = list(
         Subscription.objects.filter(
             account_id__in=account_ids, service_start_date__isnull=False

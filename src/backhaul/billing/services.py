@@ -111,7 +111,9 @@ def _take_numbers(brand: Brand, kind: str, count: int) -> list[str]:
 
 
 def _customer_address(account: Account) -> str:
-    site = account.sites.order_by("id").first()
+    # Sites are prefetched by the bill run's selector; order by id in Python.
+    sites = sorted(account.sites.all(), key=lambda s: s.pk)
+    site = sites[0] if sites else None
     if site is None:
         return ""
     lines = [site.address_line1, site.address_line2, site.town, site.postcode]
@@ -225,7 +227,7 @@ def invoices_issue_chunk(
         for account, draft in todo:
             by_brand.setdefault(account.brand_id, []).append((account, draft))
         invoices: list[Invoice] = []
-        lines: list[InvoiceLine] = []
+        lines: list[tuple[Invoice, InvoiceLine]] = []
         for items in by_brand.values():
             numbers = _take_numbers(items[0][0].brand, DocumentKind.INVOICE, len(items))
             for (account, draft), number in zip(items, numbers, strict=True):
@@ -239,23 +241,17 @@ def invoices_issue_chunk(
                     bill_run=bill_run,
                 )
                 invoices.append(invoice)
-                lines.extend(invoice_lines)
+                lines.extend((invoice, line) for line in invoice_lines)
                 result.issued.append(number)
                 result.net += invoice.net
                 result.vat += invoice.vat
                 result.total += invoice.total
         Invoice.objects.bulk_create(invoices)
-        for line in lines:
-            line.invoice_id = line.invoice.pk
-        InvoiceLine.objects.bulk_create(lines, batch_size=2000)
-        billed = [
-            PendingCharge(
-                pk=line.pending_charge_id, billed_on=on, invoice_number=line.invoice.number
-            )
-            for line in lines
-            if line.pending_charge_id
-        ]
-        PendingCharge.objects.bulk_update(billed, ["billed_on", "invoice_number"], batch_size=2000)
+        for invoice, line in lines:
+            line.invoice = invoice  # now saved: sets the foreign key from its id
+        InvoiceLine.objects.bulk_create([line for _, line in lines], batch_size=2000)
+        billed = [line.pending_charge_id for _, line in lines if line.pending_charge_id]
+        PendingCharge.objects.filter(pk__in=billed).update(billed_on=on)
     return result
 
 

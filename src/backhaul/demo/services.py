@@ -27,19 +27,28 @@ from backhaul.customers.models import Account, CustomerUser
 from backhaul.customers.services import account_create, site_add
 
 # role: the apps whose records it may view, and those it may also change.
+AREAS = [
+    "catalogue", "customers", "contracts", "billing", "payments", "rating", "usage", "network",
+    "support", "abuse", "domains", "mailboxes", "hosting", "privacy", "notices",
+]  # fmt: skip
 STAFF_ROLES: dict[str, dict[str, list[str]]] = {
     "billing": {
-        "apps": ["catalogue", "customers", "contracts"],
-        "write": ["customers", "contracts"],
+        "apps": ["catalogue", "customers", "contracts", "billing", "payments", "rating", "usage",
+                 "domains", "hosting", "mailboxes", "notices"],
+        "write": ["customers", "contracts", "billing", "payments", "usage"],
     },
-    "support": {"apps": ["catalogue", "customers", "contracts"], "write": ["customers"]},
-    "abuse": {"apps": ["customers", "contracts"], "write": []},
-    "data-protection": {"apps": ["customers", "contracts", "catalogue"], "write": []},
-    "admin": {
-        "apps": ["catalogue", "customers", "contracts", "auth"],
-        "write": ["customers", "contracts", "auth"],
+    "support": {
+        "apps": ["catalogue", "customers", "contracts", "billing", "support", "usage", "network",
+                 "domains", "mailboxes", "hosting", "notices"],
+        "write": ["customers", "support"],
     },
-}
+    "abuse": {
+        "apps": ["customers", "contracts", "abuse", "network", "mailboxes", "notices"],
+        "write": ["abuse"],
+    },
+    "data-protection": {"apps": AREAS, "write": ["privacy"]},
+    "admin": {"apps": [*AREAS, "auth"], "write": [*AREAS, "auth"]},
+}  # fmt: skip
 T = TypeVar("T")
 # Demo logins are printed by `make demo`; they exist only in demo databases.
 STAFF_PASSWORD = "backhaul-{role}"  # noqa: S105
