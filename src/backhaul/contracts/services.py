@@ -105,6 +105,8 @@ def subscription_create(
     )
     if active and billed_until is None:
         _activation_charges(subscription, on=start, now=now, migrated_in=migrated_in)
+    if active:
+        _network_follow(subscription, now=now)
     SubscriptionEvent.objects.create(
         subscription=subscription,
         at=now,
@@ -161,7 +163,15 @@ def subscription_transition(
     )
     subscription.status = to
     subscription.save(update_fields=fields)
+    _network_follow(subscription, now=at)
     return subscription
+
+
+def _network_follow(subscription: Subscription, *, now: datetime) -> None:
+    """Tell the network area about a lifecycle change (static addresses follow it)."""
+    from backhaul.network.services import static_ip_follow_lifecycle
+
+    static_ip_follow_lifecycle(subscription_id=subscription.pk, status=subscription.status, now=now)
 
 
 def _activation_charges(
