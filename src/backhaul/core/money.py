@@ -327,8 +327,15 @@ class Taxed:
 
 
 def sum_taxed(items: Iterable[Taxed]) -> Taxed:
-    """Sum of taxed amounts (an invoice total from its lines); :meth:`Taxed.zero` if empty."""
-    total = Taxed.zero()
+    """Sum of taxed amounts (an invoice total from its lines); :meth:`Taxed.zero` if empty.
+
+    Each component is summed on its own and the result checked once: every item already
+    holds net + VAT = gross, so the sums do too.
+    """
+    ctx = _context()
+    net = vat = gross = Decimal("0.00")
     for item in items:
-        total = total + item
-    return total
+        net = ctx.add(net, item.net)
+        vat = ctx.add(vat, item.vat)
+        gross = ctx.add(gross, item.gross)
+    return Taxed(net=net, vat=vat, gross=gross)
