@@ -73,7 +73,8 @@ class InvoiceAdmin(ReadOnly, ModelAdmin):
 
     @admin.display(description="PDF")
     def pdf(self, obj: Invoice) -> str:
-        return format_html('<a href="{}">PDF</a>', reverse("admin:billing_invoice_pdf", args=[obj.pk]))
+        url = reverse("admin:billing_invoice_pdf", args=[obj.pk])
+        return format_html('<a href="{}">PDF</a>', url)
 
     @action(description="Credit in full with a credit note", permissions=["credit"])
     def credit_in_full(self, request: HttpRequest, queryset: Any) -> None:
