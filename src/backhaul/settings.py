@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "backhaul.hosting",
     "backhaul.privacy",
     "backhaul.scheduler",
+    "backhaul.api",
     "backhaul.demo",
     "backhaul.portal",
 ]

@@ -10,6 +10,7 @@ admin.site.site_title = "Backhaul"
 
 urlpatterns = [
     path("console/", admin.site.urls),
+    path("api/v1/", include("backhaul.api.urls")),
     *[path(f"member/{label}/", include(module)) for label, module in portal_url_modules()],
     path("", include("backhaul.portal.urls")),
 ]
