@@ -6,6 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Properties assert what holds, never how fast: no per-example deadline (CI machines vary).
+hypothesis_settings.register_profile("backhaul", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("backhaul")
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUES = ROOT / "catalogues"
