@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -10,6 +14,7 @@ from django.contrib.auth.models import User
 from backhaul.contracts.models import Subscription
 from backhaul.customers.models import Account
 from backhaul.demo.services import demo_load
+from tests.conftest import PLUGIN, PLUSNET, ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +28,15 @@ def snapshot() -> list[tuple[str, str, str, str]]:
 
 
 def test_demo_is_deterministic_and_idempotent() -> None:
-    first = demo_load(customers=40, seed=7, on=date(2026, 11, 21))
-    assert first.accounts_created == 40
-    assert Account.objects.filter(brand__key="plusnet-business").count() == 24
-    assert Account.objects.filter(brand__key="plugin").count() == 16
+    first = demo_load(customers=20, seed=7, on=date(2026, 11, 21))
+    assert first.accounts_created == 20
+    assert Account.objects.filter(brand__key="plusnet-business").count() == 12
+    assert Account.objects.filter(brand__key="plugin").count() == 8
     statuses = set(Subscription.objects.values_list("status", flat=True))
     assert {"active", "ordered", "ceased"} <= statuses
     state = snapshot()
-    again = demo_load(customers=40, seed=7, on=date(2026, 11, 21))
-    assert (again.accounts_created, again.accounts_existing) == (0, 40)
+    again = demo_load(customers=20, seed=7, on=date(2026, 11, 21))
+    assert (again.accounts_created, again.accounts_existing) == (0, 20)
     assert snapshot() == state
     staff = {u.username: u for u in User.objects.filter(is_staff=True)}
     assert set(staff) == {"admin", "billing", "support", "abuse", "dpo"}
@@ -40,13 +45,34 @@ def test_demo_is_deterministic_and_idempotent() -> None:
     assert len(first.customers) == 6
 
 
-def test_same_seed_gives_same_accounts_in_a_fresh_database() -> None:
-    demo_load(customers=10, seed=7, on=date(2026, 11, 21))
-    names = list(Account.objects.order_by("number").values_list("name", flat=True))
-    Subscription.objects.all().delete()
-    Account.objects.all().delete()
-    from backhaul.customers.models import AccountNumberSequence
-
-    AccountNumberSequence.objects.all().delete()
-    demo_load(customers=10, seed=7, on=date(2026, 11, 21))
-    assert list(Account.objects.order_by("number").values_list("name", flat=True)) == names
+def test_same_seed_gives_the_same_data_in_fresh_databases(tmp_path) -> None:
+    """Two fresh databases, the same seed and date: the same accounts and subscriptions."""
+    snapshots = []
+    for name in ("first", "second"):
+        db = tmp_path / f"{name}.sqlite3"
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "BACKHAUL_HOME": str(ROOT)}
+        for args in (
+            ["migrate", "--no-input", "-v", "0"],
+            ["catalogue", "load", str(PLUSNET), str(PLUGIN)],
+            ["demo", "--customers", "8", "--seed", "11", "--on", "2026-11-21", "--json"],
+        ):
+            done = subprocess.run(
+                [sys.executable, "-m", "backhaul", *args],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+        with sqlite3.connect(db) as conn:
+            snapshots.append(
+                conn.execute(
+                    "select a.number, a.name, a.primary_email, p.key, s.status, "
+                    "s.service_start_date "
+                    "from contracts_subscription s join customers_account a on a.id = s.account_id "
+                    "join catalogue_product p on p.id = s.product_id order by a.number, s.id"
+                ).fetchall()
+            )
+    assert len(snapshots[0]) >= 8
+    assert snapshots[0] == snapshots[1]

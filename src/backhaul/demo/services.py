@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 
 from backhaul.billing.rules import next_bill_date, previous_bill_date
+from backhaul.billing.services import billrun_run
 from backhaul.catalogue.models import Brand, Product
 from backhaul.contracts.choices import SubscriptionStatus
 from backhaul.contracts.services import subscription_create, subscription_transition
@@ -206,6 +207,7 @@ class DemoResult:
     customers: list[tuple[str, str, str]] = field(default_factory=list)
     accounts_created: int = 0
     accounts_existing: int = 0
+    invoices: int = 0
     subscriptions: Counter[str] = field(default_factory=Counter)
 
 
@@ -274,14 +276,42 @@ def demo_load(
     if existing:
         result.accounts_existing = existing
     else:
+        _demo_pools(on)
         rng = random.Random(seed)
         for index in range(customers):
             brand = brands["plusnet-business"] if index % 5 < 3 else brands["plugin"]
             _demo_account(rng, index, brand, on, result)
             if progress:
                 progress(1)
+        result.invoices = _demo_bills(on)
     result.customers = _portal_users_ensure()
     return result
+
+
+def _demo_pools(on: date) -> None:
+    """Static address pools from the documentation ranges (RFC 5737), never real addresses."""
+    from backhaul.network.models import IpPool
+    from backhaul.network.services import ip_pool_create
+
+    now = datetime.combine(on - timedelta(days=4 * 365 + 1), time(9), tzinfo=UTC)
+    for brand, name, network, domain in [
+        ("plusnet-business", "demo-static-1", "198.51.100.0/24", "static.plusnet.example.net"),
+        ("plusnet-business", "demo-static-2", "203.0.113.0/24", "static.plusnet.example.net"),
+    ]:
+        if not IpPool.objects.filter(name=name).exists():
+            ip_pool_create(brand_key=brand, name=name, network=network, rdns_domain=domain, now=now)
+
+
+def _demo_bills(on: date) -> int:
+    """Run the bill run for each day of the month up to `on`, so every account has its
+    latest bill, as it would after a month of daily bill runs."""
+    issued = 0
+    day = on - timedelta(days=30)
+    while day <= on:
+        _, chunk = billrun_run(on=day, now=datetime.combine(day, time(6), tzinfo=UTC))
+        issued += len(chunk.issued)
+        day += timedelta(days=1)
+    return issued
 
 
 @transaction.atomic
@@ -343,8 +373,9 @@ def _demo_account(
             start=start,
             now=max(now, datetime.combine(min(start, on), time(9), tzinfo=UTC)),
             actor="demo",
-            # The previous system billed in advance up to the next bill date.
-            billed_until=next_bill_date(last_bill, opened.day) if imported else None,
+            # The previous system billed up to the last bill date; that bill and later
+            # ones are Backhaul's (the demo issues them, see _demo_bills).
+            billed_until=last_bill if imported else None,
         )
         status = stage if key == main else ("active" if stage in ("active", "suspended") else stage)
         _demo_stage(subscription.pk, status, start, on, rng)

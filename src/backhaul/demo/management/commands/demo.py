@@ -46,6 +46,7 @@ class Command(BackhaulCommand):
                 {
                     "accounts_created": result.accounts_created,
                     "accounts_existing": result.accounts_existing,
+                    "invoices": result.invoices,
                     "subscriptions": dict(result.subscriptions),
                     "staff": [
                         {"username": u, "password": p, "role": r} for u, p, r in result.staff
@@ -63,7 +64,8 @@ class Command(BackhaulCommand):
             )
         else:
             out.print(
-                f"Created {result.accounts_created} demo accounts; subscriptions by status: "
+                f"Created {result.accounts_created} demo accounts and issued {result.invoices} "
+                "bills; subscriptions by status: "
                 + ", ".join(f"{k} {v}" for k, v in sorted(result.subscriptions.items()))
             )
         table = Table("login", "password", "role", title="Staff console logins (/console/)")
