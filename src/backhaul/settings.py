@@ -113,7 +113,10 @@ CELERY_BEAT_SCHEDULE = {
     "daily-tick": {"task": "backhaul.tick", "schedule": crontab(hour=2, minute=15)},
 }
 
-EMAIL_BACKEND = env_str("BACKHAUL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Without SMTP configured, outgoing mail is written to files under var/mail/ (never to the
+# terminal, where it would mix with a command's --json output).
+EMAIL_BACKEND = env_str("BACKHAUL_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = env_str("BACKHAUL_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("BACKHAUL_FROM_EMAIL", "backhaul@localhost")
 
 UNFOLD = {

@@ -231,7 +231,12 @@ def exit_terms(
             cease = None
         if cease is not None and cease.products and product.key not in cease.products:
             cease = None
-    recurring_monthly = product.billing_period == BillingPeriod.MONTHLY
+    # An early termination charge applies to monthly recurring products, and only to the
+    # products the brand's rule names where it names some (PlugIn: Unlimited only).
+    applies_to = early.get("products")
+    recurring_monthly = product.billing_period == BillingPeriod.MONTHLY and (
+        not applies_to or product.key in applies_to
+    )
     return rules.ExitTerms(
         product=product.key,
         product_name=product.name,
