@@ -1,0 +1,80 @@
+"""Reading X-ARF's YAML safely: the safe loader only, with size, depth and alias bounds.
+
+`yaml.safe_load` never runs code, but a small document whose anchors are referenced many
+times ("billion laughs") expands to an enormous structure for whoever walks it. The
+document is composed first (aliases stay shared nodes, so this is cheap), its expanded size
+and depth are counted without expanding it, and it is constructed only within the bounds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class YamlRejected(ValueError):
+    """A YAML document refused, with the reason."""
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    return []
+
+
+def _check_expansion(root: yaml.Node, *, max_nodes: int, max_depth: int) -> int:
+    """The number of nodes the document expands to, refusing recursive aliases, nesting
+    deeper than `max_depth` and expansions beyond `max_nodes`."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, finished = stack.pop()
+        key = id(node)
+        if finished:
+            total = 1 + sum(sizes[id(child)] for child in _children(node))
+            if total > max_nodes:
+                raise YamlRejected(
+                    f"YAML expands to more than {max_nodes} nodes (aliases repeated too often)"
+                )
+            sizes[key] = total
+            on_path.discard(key)
+            continue
+        if key in sizes:
+            continue
+        if depth > max_depth:
+            raise YamlRejected(f"YAML nested deeper than {max_depth} levels")
+        on_path.add(key)
+        stack.append((node, depth, True))
+        for child in _children(node):
+            if id(child) in on_path:
+                raise YamlRejected("YAML has a recursive alias")
+            if id(child) not in sizes:
+                stack.append((child, depth + 1, False))
+    return sizes[id(root)]
+
+
+def load_bounded(text: str, *, max_bytes: int, max_nodes: int, max_depth: int) -> Any:
+    """`yaml.safe_load(text)` within bounds; raises `YamlRejected` saying why not."""
+    size = len(text.encode("utf-8", "replace"))
+    if size > max_bytes:
+        raise YamlRejected(f"YAML document is {size} bytes (limit {max_bytes})")
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, max_nodes=max_nodes, max_depth=max_depth)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise YamlRejected(f"not valid YAML: {problem}") from None
+    except RecursionError:
+        raise YamlRejected(f"YAML nested deeper than {max_depth} levels") from None
+    finally:
+        loader.dispose()

@@ -1,0 +1,256 @@
+"""Reading every report format from the fixtures written for it (no database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backhaul.abuse.parsers import Limits, parse_feed, parse_message
+from backhaul.abuse.parsers.safe_yaml import YamlRejected, load_bounded
+from tests.abuse.conftest import fixture
+
+LIMITS = Limits()
+
+
+def read(name: str, limits: Limits = LIMITS):
+    return parse_message(fixture(name), limits=limits)
+
+
+def only(parsed):
+    assert parsed.rejected == ""
+    assert len(parsed.incidents) == 1
+    return parsed.incidents[0]
+
+
+def test_arf_with_arrival_date_and_original_message() -> None:
+    parsed = read("arf-lf.eml")
+    incident = only(parsed)
+    assert parsed.format == "arf"
+    assert parsed.automated
+    assert (parsed.reporter_email, parsed.recipients) == (
+        "fbl@feedback.example.net",
+        ("abuse@plus.net",),
+    )
+    assert (incident.category, incident.ip, incident.port) == ("spam", "192.0.2.10", None)
+    assert (incident.at, incident.time_source) == (
+        datetime(2026, 11, 20, 8, 30, tzinfo=UTC),
+        "arrival-date",
+    )
+    assert incident.full_headers
+    assert incident.details["reported-domain"] == "example.com"
+    # The folded Authentication-Results field is kept whole in the evidence.
+    assert "spf=fail smtp.mail=somespammer@example.com" in incident.evidence
+
+
+def test_crlf_and_lf_line_endings_read_alike() -> None:
+    lf, crlf = only(read("arf-lf.eml")), only(read("arf-crlf.eml"))
+    # The CRLF copy is the same report about .11 at 08:45.
+    assert (crlf.ip, crlf.at, crlf.full_headers, crlf.category) == (
+        "192.0.2.11",
+        datetime(2026, 11, 20, 8, 45, tzinfo=UTC),
+        True,
+        "spam",
+    )
+    assert crlf.details["user-agent"] == lf.details["user-agent"] == "ExampleFBL/1.0"
+    assert "\r" not in crlf.evidence.replace("\r\n", "\n")
+
+
+def test_historic_received_date_folded_headers_and_rfc822_headers_part() -> None:
+    parsed = read("arf-received-date.eml")
+    incident = only(parsed)
+    assert parsed.subject == "Complaint about message from 198.51.100.23"  # RFC 2047 decoded
+    assert (incident.at, incident.time_source) == (
+        datetime(2026, 11, 19, 21, 58, 12, tzinfo=UTC),
+        "received-date",
+    )
+    assert incident.ip == "198.51.100.23"
+    assert incident.full_headers  # text/rfc822-headers with a folded Received trace
+
+
+def test_base64_encoded_feedback_and_original_parts() -> None:
+    incident = only(read("arf-base64.eml"))
+    assert (incident.ip, incident.at, incident.full_headers) == (
+        "198.51.100.23",
+        datetime(2026, 11, 20, 17, 5, tzinfo=UTC),
+        True,
+    )
+    assert incident.details["user-agent"] == "Base64FBL/3.1"
+
+
+def test_arf_missing_optional_parts_falls_back_to_the_report_date() -> None:
+    parsed = read("arf-no-original.eml")
+    incident = only(parsed)
+    assert (incident.ip, incident.time_source, incident.full_headers) == (
+        "192.0.2.10",
+        "report-date",
+        False,
+    )
+    assert incident.at == datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
+    assert "original message not included" in parsed.notes
+
+
+def test_not_spam_feedback_is_not_a_complaint() -> None:
+    assert read("arf-not-spam.eml").rejected == "not a complaint (Feedback-Type: not-spam)"
+
+
+def test_xarf_version_0_1() -> None:
+    parsed = read("xarf-0.1.eml")
+    incident = only(parsed)
+    assert parsed.format == "xarf-0.1"
+    assert (incident.category, incident.ip, incident.port, incident.at) == (
+        "intrusion-attempt",
+        "192.0.2.10",
+        22,
+        datetime(2026, 11, 20, 7, 12, 44, tzinfo=UTC),
+    )
+    assert "Failed password for admin" in incident.evidence
+    assert incident.details["service"] == "ssh"
+
+
+def test_xarf_0_2_with_a_base64_report_part_and_crlf() -> None:
+    parsed = read("xarf-0.2-base64.eml")
+    incident = only(parsed)
+    assert parsed.format == "xarf-0.2"
+    assert (incident.category, incident.ip, incident.port, incident.at) == (
+        "port-scan",
+        "203.0.113.50",
+        1500,
+        datetime(2026, 11, 20, 12, 0, 5, tzinfo=UTC),
+    )
+
+
+def test_xarf_v4_json_file_and_attachment() -> None:
+    parsed = parse_feed(fixture("xarf4.json"), kind="json", limits=LIMITS)
+    incident = only(parsed)
+    assert parsed.reporter_email == "abuse-desk@loginguard.example.org"
+    assert (incident.category, incident.ip, incident.port) == (
+        "intrusion-attempt",
+        "203.0.113.50",
+        2100,
+    )
+    assert "Failed password for root" in incident.evidence
+    mailed = only(read("xarf4-in-email.eml"))
+    assert (mailed.category, mailed.ip, mailed.full_headers) == ("spam", "198.51.100.23", True)
+
+
+def test_csv_feed_keeps_bad_rows_with_their_line() -> None:
+    parsed = parse_feed(fixture("shadowserver.csv"), kind="csv", limits=LIMITS)
+    rows = [(i.line, i.category, i.ip, i.port, i.problem) for i in parsed.incidents]
+    assert rows == [
+        (2, "intrusion-attempt", "192.0.2.10", 51515, ""),
+        (3, "malware", "198.51.100.23", 6881, ""),
+        (4, "intrusion-attempt", None, 22, "line 4: ip: not an IP address: '999.1.2.3'"),
+        (5, "intrusion-attempt", "192.0.2.10", 22, "line 5: timestamp: not a date: 'yesterday'"),
+        (6, "intrusion-attempt", "192.0.2.99", 22, ""),
+    ]
+    assert parsed.incidents[0].at == datetime(2026, 11, 20, 3, 0, 1, tzinfo=UTC)
+
+
+def test_csv_feed_without_the_columns_is_rejected_whole() -> None:
+    parsed = parse_feed(b"when,address\n2026-11-20,192.0.2.1\n", kind="csv", limits=LIMITS)
+    assert parsed.rejected == "CSV feed without ip or timestamp column (columns: when, address)"
+
+
+def test_pasted_headers_in_the_body_give_sender_and_time() -> None:
+    incident = only(read("plain-spam-headers.eml"))
+    # The reporter's own LMTP hop from 127.0.0.1 is skipped; the next hop names the sender.
+    assert (incident.category, incident.ip, incident.at, incident.full_headers) == (
+        "spam",
+        "192.0.2.10",
+        datetime(2026, 11, 20, 9, 41, 2, tzinfo=UTC),
+        True,
+    )
+
+
+def test_spam_without_headers_is_read_but_has_none() -> None:
+    incident = only(read("plain-spam-no-headers.eml"))
+    assert (incident.category, incident.ip, incident.full_headers, incident.time_source) == (
+        "spam",
+        "192.0.2.10",
+        False,
+        "report-date",
+    )
+
+
+def test_firewall_log_counts_its_lines() -> None:
+    incident = only(read("plain-firewall-log.eml"))
+    assert (incident.category, incident.log_lines) == ("intrusion-attempt", 30)
+
+
+def test_address_with_port_and_timestamp_in_free_text() -> None:
+    incident = only(read("plain-port-scan.eml"))
+    assert (incident.category, incident.ip, incident.port, incident.at) == (
+        "port-scan",
+        "203.0.113.50",
+        2051,
+        datetime(2026, 11, 20, 12, 14, 7, tzinfo=UTC),
+    )
+
+
+def test_vulnerability_in_our_network() -> None:
+    assert only(read("security-vulnerability.eml")).category == "security-vulnerability"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("not-an-email.eml", "not an email: binary data"),
+        ("not-an-email.txt", "not an email: the first line is not a header field ('')"),
+        ("broken-mime.eml", "broken MIME: StartBoundaryNotFoundDefect in multipart/report"),
+        (
+            "xarf-yaml-bomb.eml",
+            "X-ARF report: YAML expands to more than 5000 nodes (aliases repeated too often)",
+        ),
+    ],
+)
+def test_malformed_input_is_rejected_with_a_reason(name: str, reason: str) -> None:
+    parsed = read(name)
+    assert parsed.incidents == ()
+    assert parsed.rejected == reason
+
+
+def test_an_attachment_is_not_decoded_and_a_large_text_part_is_not_read() -> None:
+    parsed = read("huge-attachment.eml")
+    assert only(parsed).ip == "192.0.2.10"
+    assert parsed.notes == ("attachment screenshot.png not read as text",)
+    # A text part over the part limit is skipped, the rest of the report still read.
+    limits = Limits(max_part_bytes=16)
+    skipped = read("plain-port-scan.eml", limits)
+    assert skipped.notes == ("part text/plain of 135 bytes not read (limit 16)",)
+    assert only(skipped).ip is None
+
+
+def test_yaml_bounds() -> None:
+    bounds = {"max_bytes": 1000, "max_nodes": 50, "max_depth": 5}
+    assert load_bounded("Source: 192.0.2.1\nPort: 22\n", **bounds) == {
+        "Source": "192.0.2.1",
+        "Port": 22,
+    }
+    for text, reason in [
+        ("a: &a [*a]", "recursive alias"),
+        ("x: " + "[" * 8 + "]" * 8, "nested deeper than 5"),
+        ("x: " + "y" * 2000, "2003 bytes"),
+        ("x: !!python/object/apply:os.system [ls]", "not valid YAML"),
+    ]:
+        with pytest.raises(YamlRejected, match=reason):
+            load_bounded(text, **bounds)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=2000))
+def test_parsing_never_raises_for_any_bytes(raw: bytes) -> None:
+    parsed = parse_message(raw, limits=LIMITS)
+    assert parsed.rejected or parsed.incidents
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=1500))
+def test_parsing_never_raises_for_header_like_text(text: str) -> None:
+    raw = (
+        f"From: x@example.org\nSubject: spam\nContent-Type: multipart/report; boundary=b\n\n{text}"
+    )
+    parsed = parse_message(raw.encode("utf-8", "surrogatepass"), limits=LIMITS)
+    assert parsed.rejected or parsed.incidents
