@@ -115,7 +115,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # Without SMTP configured, outgoing mail is written to files under var/mail/ (never to the
 # terminal, where it would mix with a command's --json output).
-EMAIL_BACKEND = env_str("BACKHAUL_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_BACKEND = env_str(
+    "BACKHAUL_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+)
 EMAIL_FILE_PATH = env_str("BACKHAUL_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("BACKHAUL_FROM_EMAIL", "backhaul@localhost")
 
@@ -124,4 +126,5 @@ UNFOLD = {
     "SITE_HEADER": "Backhaul staff console",
     "SITE_SYMBOL": "router",
     "SHOW_HISTORY": True,
+    "DASHBOARD_CALLBACK": "backhaul.api.dashboard.dashboard_callback",
 }
