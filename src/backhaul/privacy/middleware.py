@@ -72,20 +72,29 @@ def _audited(path: str) -> tuple[str, str] | None:
 
 
 # Pages are served from this site only; the console's inline styles and scripts (unfold)
-# need 'unsafe-inline' until they carry nonces.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self' 'unsafe-inline'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+# need 'unsafe-inline' until they carry nonces, and its Alpine.js components evaluate
+# expressions ('unsafe-eval'), which only console pages allow.
+CONSOLE_PREFIX = "/console/"
+
+
+def _policy(script_src: str) -> str:
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {script_src}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = _policy("'self' 'unsafe-inline'")
+CONSOLE_CONTENT_SECURITY_POLICY = _policy("'self' 'unsafe-inline' 'unsafe-eval'")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
@@ -101,7 +110,10 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        for header, value in SECURITY_HEADERS.items():
+        headers = dict(SECURITY_HEADERS)
+        if request.path.startswith(CONSOLE_PREFIX):
+            headers["Content-Security-Policy"] = CONSOLE_CONTENT_SECURITY_POLICY
+        for header, value in headers.items():
             if header not in response:
                 response[header] = value
         return response
