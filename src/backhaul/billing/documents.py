@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,9 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
     for line in lines:
         line.vat_percent = _percent(line.vat_rate)  # type: ignore[attr-defined]
     summary = [{**row, "percent": _percent(row["rate"])} for row in invoice.vat_summary]
-    return {"invoice": invoice, "lines": lines, "vat_summary": summary}
+    # Periods are stored half-open [start, end); people read the last day billed.
+    last_day = invoice.period_end - timedelta(days=1)
+    return {"invoice": invoice, "lines": lines, "vat_summary": summary, "period_last_day": last_day}
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:

@@ -4,19 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0002_billrun_invoice_invoiceline_documentsequence_and_more'),
+        ("billing", "0002_billrun_invoice_invoiceline_documentsequence_and_more"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='pendingcharge',
-            name='invoice_number',
+            model_name="pendingcharge",
+            name="invoice_number",
         ),
         migrations.AlterField(
-            model_name='pendingcharge',
-            name='billed_on',
-            field=models.DateField(blank=True, help_text='Date of the bill it went on', null=True),
+            model_name="pendingcharge",
+            name="billed_on",
+            field=models.DateField(blank=True, help_text="Date of the bill it went on", null=True),
         ),
     ]
