@@ -33,7 +33,7 @@ def test_customer_sees_their_bill_with_the_why_of_each_line(client, two_customer
     assert mine.number in listing
     page = client.get(reverse("billing-portal:bill", args=[mine.number])).content.decode()
     assert "£76.91" in page
-    assert "Why: <a href=\"#clause-1\">plusnet-business/broadband-charges#4-option-1</a>" in page
+    assert 'Why: <a href="#clause-1">plusnet-business/broadband-charges#4-option-1</a>' in page
     assert "VAT at 20%" in page
     assert mine.lines.first().clause_text.splitlines()[0] in page
 
@@ -62,7 +62,9 @@ def test_staff_pdf_and_credit_note_action(client, two_customers) -> None:
     client.force_login(admin_user)
     pdf = client.get(reverse("admin:billing_invoice_pdf", args=[mine.pk]))
     assert pdf.content.startswith(b"%PDF-")
-    client.post(reverse("admin:billing_invoice_changelist"),
-                {"action": "credit_in_full", "_selected_action": [mine.pk]})
+    client.post(
+        reverse("admin:billing_invoice_changelist"),
+        {"action": "credit_in_full", "_selected_action": [mine.pk]},
+    )
     note = Invoice.objects.get(credits_invoice=mine)
     assert note.total == -mine.total
