@@ -116,9 +116,11 @@ def test_static_ip_allocated_on_activation_and_returned_on_cease() -> None:
         now=NOW,
     )
     account, subscription, login = plusnet_service()
-    counts = static_ips_reconcile(on=date(2026, 11, 21), now=NOW)
-    assert counts["allocated"] == 1
+    # Activation allocated the address (contracts tell the network area); the daily
+    # reconcile then finds nothing left to do.
     address = StaticIp.objects.get(subscription=subscription)
+    counts = static_ips_reconcile(on=date(2026, 11, 21), now=NOW)
+    assert counts["allocated"] == 0
     assert (address.ip, address.rdns_name) == ("192.0.2.1", "foxley-print.static.pn.example")
     assert RadReply.objects.get(username=login.username).value == "192.0.2.1"
     assert static_ip_allocate(subscription_id=subscription.pk, now=NOW).ip == "192.0.2.1"
@@ -130,7 +132,8 @@ def test_static_ip_allocated_on_activation_and_returned_on_cease() -> None:
     )
     ceased_at = NOW + timedelta(days=3)
     subscription_transition(subscription_id=subscription.pk, to="ceased", at=ceased_at)
-    assert static_ips_reconcile(on=date(2026, 11, 24), now=ceased_at)["released"] == 1
+    # Ceasing returned the address at once; the daily reconcile has nothing to release.
+    assert static_ips_reconcile(on=date(2026, 11, 24), now=ceased_at)["released"] == 0
     assert not RadReply.objects.filter(username=login.username).exists()
     assert ip_holders_at(ip="192.0.2.1", at=ceased_at) == []
     assert [h.account for h in ip_holders_at(ip="192.0.2.1", at=NOW)] == [account]

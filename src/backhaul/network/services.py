@@ -201,7 +201,17 @@ def login_create(
     )
     held = StaticIp.objects.filter(subscription=subscription).first() if subscription else None
     if held is not None:
+        # The address came with activation, before the login existed: it now answers to
+        # this username, and its reverse DNS shows it unless the customer chose otherwise
+        # (plusnet-business/broadband-schedule#5.8).
         _static_reply_set(username, held.ip)
+        held.username = username
+        if not held.rdns_custom:
+            held.rdns_name = rules.rdns_default(username, held.pool.rdns_domain)
+        held.save(update_fields=["username", "rdns_name"])
+        IpAssignment.objects.filter(
+            ip=held.ip, account=account, source=AssignmentSource.STATIC, end__isnull=True
+        ).update(username=username)
     return login
 
 
