@@ -37,7 +37,10 @@ def now() -> datetime:
 @pytest.fixture(autouse=True)
 def _catalogues_present(request, django_db_blocker):  # type: ignore[no-untyped-def]
     """Reload the catalogues if a transactional test's flush removed them."""
-    if request.node.get_closest_marker("django_db") is None:
+    database_fixtures = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+    if request.node.get_closest_marker("django_db") is None and not (
+        database_fixtures & set(request.fixturenames)
+    ):
         return
     from backhaul.catalogue.models import Brand
     from backhaul.catalogue.services import catalogue_load
