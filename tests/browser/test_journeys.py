@@ -101,6 +101,18 @@ def test_customer_pays_attention_and_staff_fix_the_fault(live_server, watch, cus
     assert ticket.reference in page.content()
     me.shot("fault-raised")
 
+    # Every page of the Member Centre menu opens without a JavaScript error or a traceback.
+    page.goto(f"{live_server.url}/member/")
+    menu = page.locator("nav.menu a")
+    links = sorted({menu.nth(i).get_attribute("href") for i in range(menu.count())})
+    assert "/member/contract/" in links and "/member/notices/" in links
+    for href in links:
+        response = page.goto(f"{live_server.url}{href}")
+        assert response is not None and response.status == 200, href
+    page.goto(f"{live_server.url}/member/contract/")
+    assert "To leave" in page.content()
+    me.shot("contract")
+
     User.objects.create_superuser("support-lead", password=PASSWORD)
     staff = watch("staff")
     desk = staff.page
@@ -118,7 +130,22 @@ def test_customer_pays_attention_and_staff_fix_the_fault(live_server, watch, cus
     desk.fill("textarea[name=body]", "An engineer reset the port; please check the light.")
     desk.locator("form button[type=submit]").last.click()
     desk.wait_for_load_state()
+    # The console asks first: nothing has changed until the analyst confirms.
+    assert "Nothing has been changed yet" in desk.content()
+    assert "An engineer reset the port" in desk.content()
+    staff.shot("confirm")
+    ticket.refresh_from_db()
+    assert ticket.resolved_at is None
+    desk.get_by_role("button", name="Yes, go ahead").click()
+    desk.wait_for_load_state()
     assert f"{ticket.reference}: done." in desk.content()
     staff.shot("resolved")
     ticket.refresh_from_db()
     assert ticket.resolved_at is not None
+
+    # Everything about the account on one page, from the account list.
+    desk.goto(f"{live_server.url}/console/customers/account/")
+    desk.get_by_role("link", name="Overview").first.click()
+    desk.wait_for_load_state()
+    assert customer.number in desk.content() and ticket.reference in desk.content()
+    staff.shot("account-overview")

@@ -11,18 +11,23 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from backhaul.customers.models import Account
+from backhaul.customers.models import Account, CustomerUser
 
 View = Callable[..., HttpResponse]
 
 
 def customer_account(request: HttpRequest) -> Account | None:
-    """The account of the signed-in customer, or None for anyone else."""
+    """The account of the signed-in customer, or None for anyone else.
+
+    Read once per request, with its brand (every Member Centre page needs the brand).
+    """
     user = request.user
     if not user.is_authenticated:
         return None
-    link = getattr(user, "customer", None)
-    return link.account if link is not None else None
+    if not hasattr(request, "_customer_account"):
+        link = CustomerUser.objects.select_related("account__brand").filter(user_id=user.pk).first()
+        request._customer_account = link.account if link is not None else None  # type: ignore[attr-defined]
+    return request._customer_account  # type: ignore[attr-defined,no-any-return]
 
 
 def customer_required(view: View) -> View:

@@ -32,13 +32,24 @@ def portal_url_modules() -> tuple[tuple[str, ModuleType], ...]:
     return tuple(found)
 
 
-def portal_menu(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
-    """Context processor: the menu entries for signed-in customers."""
+# The Member Centre's own pages that belong to no single area.
+PORTAL_MENU = [("Contract", "portal:contract", 15), ("Notices", "portal:notices", 80)]
+
+
+@cache
+def _menu_entries() -> tuple[tuple[str, str], ...]:
     entries: list[tuple[int, str, str]] = []
-    for _label, module in portal_url_modules():
-        for label, url_name, order in getattr(module, "PORTAL_MENU", []):
+    menus = [PORTAL_MENU] + [getattr(m, "PORTAL_MENU", []) for _, m in portal_url_modules()]
+    for menu in menus:
+        for label, url_name, order in menu:
             try:
                 entries.append((order, label, reverse(url_name)))
             except NoReverseMatch:
                 continue
-    return {"portal_menu": [(label, url) for _order, label, url in sorted(entries)]}
+    return tuple((label, url) for _order, label, url in sorted(entries))
+
+
+def portal_menu(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
+    """Context processor: the menu entries for signed-in customers (built once: the
+    URL configuration does not change while the process runs)."""
+    return {"portal_menu": list(_menu_entries())}

@@ -8,6 +8,8 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("member/", views.member_home, name="member-home"),
+    path("member/contract/", views.contract, name="contract"),
+    path("member/notices/", views.notices, name="notices"),
     path(
         "member/login/",
         auth_views.LoginView.as_view(template_name="portal/login.html"),

@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django import forms
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,6 +26,7 @@ from backhaul.notices.models import Notice
 from backhaul.portal.access import customer_required
 
 RECENT_NOTICES = 5
+NOTICES_PER_PAGE = 25
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -56,10 +59,10 @@ def _usage_state(account: Account) -> dict[str, Any]:
 
 def _open_tickets(account: Account) -> int:
     from backhaul.support.choices import TicketState
-    from backhaul.support.models import Ticket
+    from backhaul.support.selectors import account_tickets
 
     return (
-        Ticket.objects.filter(account=account)
+        account_tickets(account)
         .exclude(state__in=[TicketState.RESOLVED, TicketState.CLOSED])
         .count()
     )
@@ -118,7 +121,56 @@ def member_home(request: HttpRequest, account: Account) -> HttpResponse:
             "usage": usage,
             "alerts": alerts,
             "next_bill": next_bill,
-            "leaving": _leaving(subscriptions, today),
-            "notices": Notice.objects.filter(account=account)[:RECENT_NOTICES],
+            "notices": Notice.objects.filter(account=account).select_related("clause")[
+                :RECENT_NOTICES
+            ],
         },
     )
+
+
+class NoticeDateForm(forms.Form):
+    notice = forms.DateField(
+        label="If I gave notice on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="What leaving would cost if you told us on this day.",
+    )
+
+
+@customer_required
+def contract(request: HttpRequest, account: Account) -> HttpResponse:
+    """Each service's contract terms, and what giving notice today (or on a day the customer
+    picks) would cost: the contracts area's exit quote, line by line with its clauses."""
+    today = timezone.now().astimezone(LONDON).date()
+    form = NoticeDateForm(request.GET or None, initial={"notice": today})
+    notice = today
+    if form.is_bound and form.is_valid():
+        notice = form.cleaned_data["notice"]
+        if notice < today:
+            form.add_error("notice", f"Choose today ({today:%-d %b %Y}) or a later day.")
+            notice = today
+    subscriptions = list(
+        Subscription.objects.filter(account=account)
+        .select_related("product", "notice_clause")
+        .order_by("status", "product__name")
+    )
+    quotes = {row["subscription"].pk: row for row in _leaving(subscriptions, notice)}
+    return render(
+        request,
+        "portal/contract.html",
+        {
+            "account": account,
+            "rows": [(s, quotes.get(s.pk, {})) for s in subscriptions],
+            "notice": notice,
+            "today": today,
+            "form": form,
+        },
+    )
+
+
+@customer_required
+def notices(request: HttpRequest, account: Account) -> HttpResponse:
+    """Every notice sent to the account, newest first, with the clause it relied on."""
+    page = Paginator(
+        Notice.objects.filter(account=account).select_related("clause"), NOTICES_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(request, "portal/notices.html", {"account": account, "page": page})
