@@ -39,8 +39,26 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
 def env_database(name: str, default_sqlite: Path) -> dict[str, object]:
-    """The database from DATABASE_URL, or a SQLite file under var/ when it is unset."""
+    """The database from DATABASE_URL, or a SQLite file under var/ when it is unset.
+
+    PostgreSQL connections are kept open between requests for BACKHAUL_DB_CONN_MAX_AGE
+    seconds (default 60; 0 closes them after every request) and checked before reuse:
+    opening a connection costs more than most Member Centre pages.
+    """
     url = os.environ.get(name, "").strip()
     if not url:
         default_sqlite.parent.mkdir(parents=True, exist_ok=True)
@@ -57,6 +75,9 @@ def env_database(name: str, default_sqlite: Path) -> dict[str, object]:
         raise ImproperlyConfigured(
             f"{name}: only PostgreSQL and SQLite are supported, not {engine}"
         )
+    if engine.endswith("postgresql"):
+        config["CONN_MAX_AGE"] = env_int("BACKHAUL_DB_CONN_MAX_AGE", 60)
+        config["CONN_HEALTH_CHECKS"] = True
     if engine.endswith("sqlite3"):
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
