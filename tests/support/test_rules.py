@@ -359,7 +359,7 @@ def test_an_open_ticket_read_now_and_a_paused_clock_has_no_due_time() -> None:
                 {"at": "2026-11-02T10:00:00+00:00", "type": "escalated"},
             ],
             "events[1]: unknown event type 'escalated' (known: created, responded, paused, "
-            "resumed, resolved, confirmed)",
+            "resumed, resolved, reopened, confirmed)",
         ),
         (
             [
@@ -394,7 +394,7 @@ def test_an_open_ticket_read_now_and_a_paused_clock_has_no_due_time() -> None:
                 {"at": "2026-11-02T11:00:00+00:00", "type": "paused", "reason": "retest"},
             ],
             "events[2] (paused at 2026-11-02T11:00:00+00:00): the fault was resolved by "
-            "events[1]; only confirmed may follow",
+            "events[1]; only responded, reopened or confirmed may follow",
         ),
         ([], "events: empty; the log starts with a created event"),
     ],

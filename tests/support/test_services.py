@@ -303,13 +303,23 @@ def test_ofcom_late_repair_and_missed_appointment_for_residential_customers() ->
     )
     visit_complete(visit=visit, outcome=VisitOutcome.MISSED_BY_PROVIDER, now=london(2026, 4, 8, 13))
     resolve(ticket, london(2026, 4, 10, 12))
+    # The repair is paid when the fault closes (a reopened fix would not be a repair).
+    assert ofcom_compensate(on=date(2026, 4, 10), now=london(2026, 4, 10, 12, 30)) == {
+        "late_repairs": 0,
+        "missed_appointments": 1,
+        "late_provisions": 0,
+    }
+    ticket.refresh_from_db()
+    ticket_confirm(ticket=ticket, now=london(2026, 4, 10, 13), by="Jo")
     assert ofcom_compensate(on=date(2026, 4, 10), now=london(2026, 4, 11, 2)) == {
         "late_repairs": 1,
-        "missed_appointments": 1,
+        "missed_appointments": 0,
+        "late_provisions": 0,
     }
     assert ofcom_compensate(on=date(2026, 4, 10), now=london(2026, 4, 11, 3)) == {
         "late_repairs": 0,
         "missed_appointments": 0,
+        "late_provisions": 0,
     }
     assert sorted(credits_for(account)) == [
         (Decimal("-30.50"), "plugin/broadband-terms#5", "outside-scope"),
@@ -321,9 +331,12 @@ def test_ofcom_compensation_is_for_residential_customers_only() -> None:
     account, line = plugin_line(kind="business")
     ticket = fault(account, line, london(2026, 4, 2, 15))
     resolve(ticket, london(2026, 4, 10, 12))
+    ticket.refresh_from_db()
+    ticket_confirm(ticket=ticket, now=london(2026, 4, 10, 13), by="Jo")
     assert ofcom_compensate(on=date(2026, 4, 10), now=london(2026, 4, 11, 2)) == {
         "late_repairs": 0,
         "missed_appointments": 0,
+        "late_provisions": 0,
     }
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from backhaul.console.confirm import CONFIRM_FIELD, CONFIRMED
 from backhaul.customers.models import CustomerUser
 from backhaul.support.choices import ClaimStatus, EventType, TicketState
 from backhaul.support.models import Claim, Ticket, TicketAttachment
@@ -17,6 +18,8 @@ from backhaul.support.services import ticket_event_add
 from tests.support.factories import fault, london, plugin_line, plusnet_enhanced
 
 pytestmark = pytest.mark.django_db
+#: Console changes are confirmed first; tests post the confirmation with the form.
+YES = {CONFIRM_FIELD: CONFIRMED}
 
 
 def sign_in(client, account, username: str = "pat") -> User:
@@ -171,6 +174,7 @@ def test_staff_raise_a_ticket_from_a_call_and_resolve_it(client) -> None:
             "subscription": line.pk,
             "subject": "Caller reports no sync",
             "description": "Router shows red.",
+            **YES,
         },
     )
     ticket = Ticket.objects.get()
@@ -178,12 +182,18 @@ def test_staff_raise_a_ticket_from_a_call_and_resolve_it(client) -> None:
     assert response["Location"] == reverse("admin:support_ticket_act", args=[ticket.pk])
     paused = client.post(
         reverse("admin:support_ticket_act", args=[ticket.pk]),
-        {"action": "pause", "reason": "", "body": ""},
+        {"action": "pause", "reason": "", "body": "", **YES},
     )
-    assert "a pause needs one of" in paused.content.decode()
+    # The service's error sits next to the field it names.
+    assert re.search(
+        r'<label for="id_reason".*?<ul class="errorlist" role="alert"[^>]*>'
+        r"<li>A pause needs one of",
+        paused.content.decode(),
+        re.S,
+    )
     client.post(
         reverse("admin:support_ticket_act", args=[ticket.pk]),
-        {"action": "resolve", "reason": "", "body": "Fixed at the exchange."},
+        {"action": "resolve", "reason": "", "body": "Fixed at the exchange.", **YES},
     )
     ticket.refresh_from_db()
     assert (ticket.state, ticket.first_response_at is not None) == ("resolved", True)

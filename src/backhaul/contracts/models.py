@@ -25,6 +25,12 @@ class Subscription(models.Model):
     status = models.CharField(max_length=16, choices=SubscriptionStatus.choices)
     ordered_on = models.DateField()
     service_start_date = models.DateField(null=True, blank=True)
+    promised_start_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The date the service was promised to start when it was ordered (the date "
+        "agreed with the customer); a later Service Start Date is late provision",
+    )
     minimum_period_end = models.DateField(null=True, blank=True)
     notice_days = models.PositiveSmallIntegerField()
     notice_clause = models.ForeignKey(

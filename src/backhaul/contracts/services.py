@@ -70,6 +70,7 @@ def subscription_create(
     actor: str = "",
     billed_until: date | None = None,
     migrated_in: bool = False,
+    promised: date | None = None,
 ) -> Subscription:
     """Subscribe an account to a product from a Service Start Date.
 
@@ -78,6 +79,11 @@ def subscription_create(
     gives `billed_until`, the date its recurring charges were billed up to there; it raises
     no activation charges. Otherwise activation raises the catalogue's activation charges
     (or, for a service migrated in with a MAC, its migration charges).
+
+    An order records the date promised to the customer ("Plusnet will provide the Service
+    by the date agreed with the Customer", plusnet-business/business-phone-schedule#1.3):
+    `promised`, or else the requested start. A service that starts after it was provided
+    late (Ofcom automatic compensation, where the brand pays it).
     """
     if billed_until is not None and billed_until < start:
         raise InvalidInput(f"billed_until: {billed_until} is before the start date {start}")
@@ -88,6 +94,10 @@ def subscription_create(
     price = price_in_force(product, on=start, term=term, market=market)
     today = timezone.localdate(now)
     active = start <= today
+    if promised is not None and not active and promised < today:
+        raise InvalidInput(f"promised: {promised} is before the order date {today}")
+    if promised is None and not active:
+        promised = start
     subscription = Subscription.objects.create(
         account=account,
         product=product,
@@ -97,6 +107,7 @@ def subscription_create(
         status=SubscriptionStatus.ACTIVE if active else SubscriptionStatus.ORDERED,
         ordered_on=min(start, today),
         service_start_date=start if active else None,
+        promised_start_date=promised,
         minimum_period_end=rules.minimum_period_end(start, term) if active else None,
         notice_days=product.notice_days,
         notice_clause=product.notice_clause,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -21,25 +21,24 @@ from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
+from backhaul.console.confirm import confirm_action
 from backhaul.contracts.models import Subscription
 from backhaul.core.errors import BackhaulError
 from backhaul.customers.services import account_get
 from backhaul.support import selectors
 from backhaul.support.choices import (
     AuthorKind,
-    CancelledBy,
     ClaimStatus,
     ComplaintOutcome,
     EventType,
     PauseReason,
     RaisedVia,
     TicketCategory,
-    VisitOutcome,
 )
+from backhaul.support.forms import ServiceErrorsMixin
 from backhaul.support.models import (
     Claim,
     Complaint,
-    EngineerVisit,
     MonitoredSite,
     SiteCheck,
     SiteOutage,
@@ -56,9 +55,8 @@ from backhaul.support.services import (
     complaint_respond,
     ticket_event_add,
     ticket_raise,
+    ticket_reopen,
     ticket_reply,
-    visit_cancel,
-    visit_complete,
 )
 
 _local = threading.local()
@@ -136,13 +134,15 @@ class StaffRaiseForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class TicketActionForm(forms.Form):
+class TicketActionForm(ServiceErrorsMixin, forms.Form):
+    FIELD_OF_PREFIX = {"message": "body", "reason": "reason"}
     ACTIONS = [
         ("reply", "Reply to the customer"),
         ("note", "Internal note"),
         ("pause", "Pause the clock"),
         ("resume", "Resume the clock"),
         ("resolve", "Resolve"),
+        ("reopen", "Reopen: the fault is still there (say why in the message)"),
     ]
     action = forms.ChoiceField(choices=ACTIONS)
     reason = forms.ChoiceField(choices=[("", "—"), *PauseReason.choices], required=False)
@@ -270,6 +270,7 @@ class TicketAdmin(ModelAdmin):
             {**self._context(request, "Support queue"), "lines": lines, "now": now},
         )
 
+    @confirm_action("Raise a ticket from a call")
     def raise_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_change_permission(request):
             raise PermissionDenied
@@ -308,6 +309,7 @@ class TicketAdmin(ModelAdmin):
             {**self._context(request, "Raise a ticket from a call"), "form": form},
         )
 
+    @confirm_action("Act on the ticket")
     def act_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_change_permission(request):
             raise PermissionDenied
@@ -318,7 +320,15 @@ class TicketAdmin(ModelAdmin):
             user = request.user.get_username()
             now = timezone.now()
             try:
-                if data["action"] in ("reply", "note"):
+                if data["action"] == "reopen":
+                    ticket_reopen(
+                        ticket=ticket,
+                        now=now,
+                        by=user,
+                        author_kind=AuthorKind.STAFF,
+                        reason=data["body"],
+                    )
+                elif data["action"] in ("reply", "note"):
                     ticket_reply(
                         ticket=ticket,
                         author_kind=AuthorKind.STAFF,
@@ -346,7 +356,7 @@ class TicketAdmin(ModelAdmin):
                         ticket=ticket, type=kind, at=now, actor=user, reason=data["reason"]
                     )
             except BackhaulError as exc:
-                form.add_error(None, str(exc))
+                form.add_service_error(exc)
             else:
                 messages.success(request, f"{ticket.reference}: done.")
                 return HttpResponseRedirect(reverse("admin:support_ticket_act", args=[ticket.pk]))
@@ -361,6 +371,7 @@ class TicketAdmin(ModelAdmin):
                 "form": form,
                 "clocks": [(c.name, clock_cell(row, c.name)) for c in row.clocks],
                 "thread": ticket.messages.order_by("at", "id"),
+                "visits": selectors.ticket_visits(ticket),
             },
         )
 
@@ -427,6 +438,7 @@ class ClaimAdmin(ModelAdmin):
             *super().get_urls(),
         ]
 
+    @confirm_action("Decide the claim")
     def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_change_permission(request):
             raise PermissionDenied
@@ -468,102 +480,6 @@ class ClaimAdmin(ModelAdmin):
                 "form": form,
                 "intro": [f"{r['text']} ({r['clause']})" for r in claim.reasons],
                 "pending": claim.status == ClaimStatus.PENDING,
-            },
-        )
-
-
-class VisitForm(forms.Form):
-    action = forms.ChoiceField(
-        choices=[
-            ("complete", "Record the outcome"),
-            ("cancel-customer", "Cancelled by the customer"),
-            ("cancel-provider", "Cancelled by us"),
-        ]
-    )
-    outcome = forms.ChoiceField(choices=[("", "—"), *VisitOutcome.choices], required=False)
-    minutes_on_site = forms.IntegerField(min_value=0, required=False)
-
-
-@admin.register(EngineerVisit)
-class EngineerVisitAdmin(ModelAdmin):
-    list_display = ["slot_start", "account", "ticket", "purpose", "state", "outcome"]
-    list_filter = ["state", "purpose", "outcome", "account__brand"]
-    search_fields = ["account__number", "ticket__reference"]
-    date_hierarchy = "slot_start"
-    readonly_fields = [
-        "account",
-        "ticket",
-        "subscription",
-        "purpose",
-        "slot_start",
-        "slot_end",
-        "booked_at",
-        "booked_by",
-        "state",
-        "cancelled_at",
-        "cancelled_by",
-        "outcome",
-        "time_on_site",
-        "completed_at",
-        "charges",
-    ]
-    actions_detail = ["update_visit"]
-
-    @action(description="Record outcome or cancel", url_path="go-update", permissions=["change"])
-    def update_visit(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        return HttpResponseRedirect(reverse("admin:support_engineervisit_update", args=[object_id]))
-
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def get_urls(self) -> list[Any]:
-        wrap = self.admin_site.admin_view
-        return [
-            path("<int:pk>/update/", wrap(self.update_view), name="support_engineervisit_update"),
-            *super().get_urls(),
-        ]
-
-    def update_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        visit = get_object_or_404(EngineerVisit, pk=pk)
-        form = VisitForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            user = request.user.get_username()
-            try:
-                if data["action"] == "complete":
-                    minutes = data["minutes_on_site"]
-                    visit_complete(
-                        visit=visit,
-                        outcome=data["outcome"],
-                        now=timezone.now(),
-                        actor=user,
-                        time_on_site=timedelta(minutes=minutes) if minutes is not None else None,
-                    )
-                else:
-                    by = (
-                        CancelledBy.CUSTOMER
-                        if data["action"] == "cancel-customer"
-                        else CancelledBy.PROVIDER
-                    )
-                    visit_cancel(visit=visit, now=timezone.now(), by=by, actor=user)
-            except BackhaulError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, f"Visit {visit.pk} updated.")
-                return HttpResponseRedirect(
-                    reverse("admin:support_engineervisit_change", args=[visit.pk])
-                )
-        return render(
-            request,
-            "admin/support/form.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"Engineer visit {visit.pk}",
-                "opts": self.model._meta,
-                "form": form,
-                "pending": True,
             },
         )
 
@@ -637,6 +553,7 @@ class ComplaintAdmin(ModelAdmin):
             *super().get_urls(),
         ]
 
+    @confirm_action("Act on the complaint")
     def act_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_change_permission(request):
             raise PermissionDenied
@@ -736,3 +653,7 @@ class SiteCheckAdmin(ModelAdmin):
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+# Engineer visits are registered from their own module (booking, outcome, cancel, move).
+from backhaul.support import visit_admin  # noqa: E402, F401

@@ -31,6 +31,7 @@ class EventType(models.TextChoices):
     PAUSED = "paused", "Clock paused"
     RESUMED = "resumed", "Clock resumed"
     RESOLVED = "resolved", "Resolved"
+    REOPENED = "reopened", "Reopened: the fault is still there"
     CONFIRMED = "confirmed", "Confirmed by the customer"
 
 

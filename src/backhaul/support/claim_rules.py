@@ -18,17 +18,20 @@ from decimal import Decimal
 from backhaul.core.calendar import LONDON, WorkingTime
 from backhaul.core.errors import InvalidInput
 from backhaul.core.money import Rounding, quantize
-from backhaul.support.sla_rules import (
-    ServiceCreditTerms,
-    SlaResult,
-    UptimeGuaranteeTerms,
+from backhaul.support.clock_rules import (
     exact_context,
     hours_text,
     local_date,
     merge_spans,
+    real_span,
     require_amount,
     round_share,
     unique_clauses,
+)
+from backhaul.support.sla_rules import (
+    ServiceCreditTerms,
+    SlaResult,
+    UptimeGuaranteeTerms,
     uptime_guarantee_credit,
 )
 
@@ -274,6 +277,8 @@ class PhoneCompensationTerms:
     exclusions: Mapping[str, str]
     exclusions_clause: str
     period: timedelta = _DAY
+    products: tuple[str, ...] = ()
+    """The products whose faults the scheme covers (none listed: every fault)."""
 
 
 def _prorated_by_month(monthly: Decimal, start: date, days: int) -> Decimal:
@@ -287,6 +292,13 @@ def _prorated_by_month(monthly: Decimal, start: date, days: int) -> Decimal:
         total = ctx.add(total, ctx.divide(monthly, (next_month - month_start).days))
         day += _DAY
     return total
+
+
+def phone_claim_deadline(reported_at: datetime, claim_days: int, tz: tzinfo = LONDON) -> date:
+    """The last day a phone compensation claim may be made: "within 30 days of the fault
+    being reported" (plusnet-business/business-phone-schedule#2.4(a)), London dates, the
+    day of the report not counted."""
+    return local_date(reported_at, tz) + timedelta(days=claim_days)
 
 
 def phone_compensation_decision(
@@ -324,7 +336,7 @@ def phone_compensation_decision(
                 terms.clause,
             )
         )
-    last_day = local_date(reported_at, tz) + timedelta(days=terms.claim_days)
+    last_day = phone_claim_deadline(reported_at, terms.claim_days, tz)
     if local_date(claimed_at, tz) > last_day:
         reasons.append(
             DecisionReason(
@@ -337,7 +349,7 @@ def phone_compensation_decision(
     reasons.extend(_exclusion_reasons(exclusions, terms.exclusions, terms.exclusions_clause))
     if reasons:
         return ClaimDecision(False, zero, tuple(reasons))
-    periods = max(1, math.ceil((restored_at - reported_at) / terms.period))
+    periods = max(1, math.ceil(real_span(reported_at, restored_at) / terms.period))
     exact = _prorated_by_month(monthly_subscription, local_date(reported_at, tz), periods)
     amount = round_share(exact)
     room = max(Decimal(0), terms.max_per_line_per_year - paid_in_year)
@@ -563,8 +575,8 @@ def ofcom_missed_appointment(
 ) -> OfcomCompensation:
     """A fixed amount when the engineer does not come, or the provider cancels the
     appointment with less than the notice the scheme requires (24 hours)."""
-    late_cancel = cancelled_by_provider_at is not None and (
-        slot_start - cancelled_by_provider_at
+    late_cancel = cancelled_by_provider_at is not None and real_span(
+        cancelled_by_provider_at, slot_start
     ) < timedelta(hours=terms.missed_appointment_cancellation_hours)
     day = local_date(slot_start, tz)
     if not (missed or late_cancel):

@@ -9,11 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from backhaul.core.calendar import WorkingTime
-from backhaul.support.sla_rules import (
-    ClockReading,
-    Target,
-    measure_clock,
-)
+from backhaul.support.clock_rules import ClockReading, Target, measure_clock
 
 _NO_TIME = timedelta(0)
 _DAY = timedelta(days=1)

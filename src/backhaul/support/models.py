@@ -169,6 +169,14 @@ class EngineerVisit(models.Model):
     charges = models.JSONField(
         default=list, blank=True, help_text="Charges put on the bill: key, amount, clause"
     )
+    rescheduled_from = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rescheduled_as",
+        help_text="The appointment this one replaces",
+    )
 
     class Meta:
         ordering = ["-slot_start", "-id"]
@@ -239,6 +247,12 @@ class Claim(models.Model):
                 fields=["site", "period_start", "kind"],
                 condition=models.Q(site__isnull=False),
                 name="one_claim_per_site_month",
+            ),
+            # Late provision is compensated once per service.
+            models.UniqueConstraint(
+                fields=["subscription", "kind"],
+                condition=models.Q(kind="ofcom-late-provision"),
+                name="one_late_provision_claim_per_service",
             ),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="claim_amount_positive"),
         ]

@@ -15,6 +15,17 @@ urlpatterns = [
         "tickets/<str:reference>/confirm/", portal_views.ticket_confirm_view, name="ticket-confirm"
     ),
     path("tickets/<str:reference>/claim/", portal_views.ticket_claim_view, name="ticket-claim"),
+    path("tickets/<str:reference>/reopen/", portal_views.ticket_reopen_view, name="ticket-reopen"),
+    path(
+        "tickets/<str:reference>/phone-claim/",
+        portal_views.ticket_phone_claim_view,
+        name="ticket-phone-claim",
+    ),
+    path(
+        "tickets/<str:reference>/visits/<int:visit_id>/cancel/",
+        portal_views.visit_cancel_view,
+        name="visit-cancel",
+    ),
     path("claims/", portal_views.claim_list, name="claims"),
     path("attachments/<int:pk>/", portal_views.attachment_download, name="attachment"),
 ]

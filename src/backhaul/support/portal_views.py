@@ -16,20 +16,38 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from backhaul.core.errors import BackhaulError, NotFound
+from backhaul.core.money import format_amount
 from backhaul.customers.models import Account
 from backhaul.portal.access import customer_required
 from backhaul.support import rules, selectors
 from backhaul.support.choices import (
     AuthorKind,
+    CancelledBy,
     ClaimKind,
+    ClaimStatus,
     RaisedVia,
     TicketCategory,
     TicketState,
+    VisitState,
 )
-from backhaul.support.forms import RaiseTicketForm, ReplyForm, uploads_from
+from backhaul.support.forms import (
+    PhoneClaimForm,
+    RaiseTicketForm,
+    ReopenForm,
+    ReplyForm,
+    uploads_from,
+)
 from backhaul.support.models import Claim, Ticket, TicketAttachment
 from backhaul.support.presentation import clock_bars
-from backhaul.support.services import claim_make, ticket_confirm, ticket_raise, ticket_reply
+from backhaul.support.services import (
+    claim_make,
+    claim_phone_compensation,
+    ticket_confirm,
+    ticket_raise,
+    ticket_reopen,
+    ticket_reply,
+    visit_cancel,
+)
 
 
 def _author(request: HttpRequest, account: Account) -> str:
@@ -116,20 +134,73 @@ def _claim_offer(ticket: Ticket, sla: rules.SlaResult | None, now: datetime) -> 
     }
 
 
+def _phone_offer(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """Whether the customer can claim compensation for a missed engineer appointment on
+    this fault (plusnet-business/business-phone-schedule#2.2-2.4), and until when."""
+    terms = selectors.phone_compensation_terms(ticket.account.brand)
+    if terms is None or ticket.category != TicketCategory.FAULT:
+        return {}
+    product = ticket.subscription.product.key if ticket.subscription else None
+    if terms.products and product not in terms.products:
+        return {}
+    if ticket.claims.filter(kind=ClaimKind.PHONE_COMPENSATION).exists():
+        return {}
+    visits = (
+        selectors.ticket_visits(ticket)
+        .filter(slot_start__lte=now)
+        .exclude(state=VisitState.CANCELLED)
+    )
+    if not visits.exists():
+        return {}
+    last: date = rules.phone_claim_deadline(ticket.created_at, terms.claim_days)
+    return {
+        "open": timezone.localdate(now) <= last,
+        "last_day": last,
+        "visits": visits,
+        "max": terms.max_per_line_per_year,
+        "max_clause": terms.max_clause,
+        "claim_clause": terms.claim_clause,
+        "clause": terms.clause,
+        "exclusions": [(key.replace("-", " "), clause) for key, clause in terms.exclusions.items()],
+    }
+
+
+def _visit_rows(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
+    rows = []
+    for visit in selectors.ticket_visits(ticket):
+        quote = (
+            selectors.visit_cancellation_quote(visit, at=now)
+            if visit.state == VisitState.BOOKED and visit.slot_start > now
+            else None
+        )
+        rows.append({"visit": visit, "quote": quote})
+    return rows
+
+
 @customer_required
 def ticket_detail(request: HttpRequest, account: Account, reference: str) -> HttpResponse:
     ticket = _ticket_or_404(account, reference)
-    return _render_detail(request, account, ticket, ReplyForm())
+    return _render_detail(request, account, ticket)
 
 
 def _render_detail(
-    request: HttpRequest, account: Account, ticket: Ticket, form: ReplyForm
+    request: HttpRequest,
+    account: Account,
+    ticket: Ticket,
+    *,
+    form: ReplyForm | None = None,
+    reopen_form: ReopenForm | None = None,
+    phone_form: PhoneClaimForm | None = None,
 ) -> HttpResponse:
     now = timezone.now()
     (row,) = selectors.queue_rows([ticket], at=now)
     thread = (
         ticket.messages.filter(internal=False).prefetch_related("attachments").order_by("at", "id")
     )
+    phone = _phone_offer(ticket, now)
+    if phone and phone_form is None:
+        phone_form = PhoneClaimForm(visits=phone["visits"])
+    forms = [f for f in (form, reopen_form, phone_form) if f is not None]
     return render(
         request,
         "support/ticket_detail.html",
@@ -139,13 +210,17 @@ def _render_detail(
             "row": row,
             "bars": _row_bars(row),
             "thread": thread,
-            "form": form,
+            "form": form or ReplyForm(),
+            "reopen_form": reopen_form or ReopenForm(),
             "claim": _claim_offer(ticket, row.sla, now),
+            "phone": phone,
+            "phone_form": phone_form,
             "claims": ticket.claims.order_by("-claimed_at"),
+            "visits": _visit_rows(ticket, now),
             "can_reply": ticket.state != TicketState.CLOSED,
             "can_confirm": ticket.state == TicketState.RESOLVED,
         },
-        status=400 if form.errors else 200,
+        status=400 if any(f.errors for f in forms) else 200,
     )
 
 
@@ -169,7 +244,7 @@ def ticket_reply_view(request: HttpRequest, account: Account, reference: str) ->
         else:
             messages.success(request, "Your message is added to the ticket.")
             return redirect("support:ticket", reference=ticket.reference)
-    return _render_detail(request, account, ticket, form)
+    return _render_detail(request, account, ticket, form=form)
 
 
 @customer_required
@@ -183,6 +258,101 @@ def ticket_confirm_view(request: HttpRequest, account: Account, reference: str) 
     else:
         messages.success(request, f"Thank you: ticket {ticket.reference} is closed.")
     return redirect("support:ticket", reference=ticket.reference)
+
+
+@customer_required
+@require_POST
+def ticket_reopen_view(request: HttpRequest, account: Account, reference: str) -> HttpResponse:
+    ticket = _ticket_or_404(account, reference)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket_reopen(
+                ticket=ticket,
+                now=timezone.now(),
+                by=_author(request, account),
+                author_kind=AuthorKind.CUSTOMER,
+                reason=form.cleaned_data["reason"],
+            )
+        except BackhaulError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Ticket {ticket.reference} is reopened: we are on it.")
+            return redirect("support:ticket", reference=ticket.reference)
+    ticket = _ticket_or_404(account, reference)
+    return _render_detail(request, account, ticket, reopen_form=form)
+
+
+@customer_required
+@require_POST
+def ticket_phone_claim_view(request: HttpRequest, account: Account, reference: str) -> HttpResponse:
+    ticket = _ticket_or_404(account, reference)
+    phone = _phone_offer(ticket, timezone.now())
+    if not phone or not phone["open"]:
+        messages.error(request, "There is no missed appointment to claim for on this ticket.")
+        return redirect("support:ticket", reference=ticket.reference)
+    form = PhoneClaimForm(request.POST, visits=phone["visits"])
+    if form.is_valid():
+        try:
+            claim = claim_phone_compensation(
+                visit=form.cleaned_data["visit"],
+                now=timezone.now(),
+                claimed_by=_author(request, account),
+            )
+        except BackhaulError as exc:
+            form.add_service_error(exc)
+        else:
+            if claim.status == ClaimStatus.REJECTED:
+                messages.error(request, "Your claim cannot be accepted: the reasons are below.")
+            else:
+                messages.success(request, "Your claim is made. We will tell you our decision.")
+            return redirect("support:ticket", reference=ticket.reference)
+    return _render_detail(request, account, ticket, phone_form=form)
+
+
+@customer_required
+def visit_cancel_view(
+    request: HttpRequest, account: Account, reference: str, visit_id: int
+) -> HttpResponse:
+    """Cancel a booked engineer visit, after showing what it costs now."""
+    try:
+        visit = selectors.account_ticket_visit(account, reference, visit_id)
+    except NotFound:
+        raise Http404("No such appointment on your account.") from None
+    now = timezone.now()
+    quote = selectors.visit_cancellation_quote(visit, at=now)
+    error = ""
+    if request.method == "POST" and visit.state == VisitState.BOOKED:
+        shown = request.POST.get("quoted", "")
+        if shown != format_amount(quote.total.gross):
+            error = (
+                "The cost of cancelling has changed since the page was shown: "
+                "please read it again before you confirm."
+            )
+        else:
+            try:
+                visit_cancel(
+                    visit=visit, now=now, by=CancelledBy.CUSTOMER, actor=_author(request, account)
+                )
+            except BackhaulError as exc:
+                error = str(exc)
+            else:
+                messages.success(request, "The engineer appointment is cancelled.")
+                return redirect("support:ticket", reference=visit.ticket.reference)
+    return render(
+        request,
+        "support/visit_cancel.html",
+        {
+            "account": account,
+            "visit": visit,
+            "ticket": visit.ticket,
+            "quote": quote,
+            "quoted": format_amount(quote.total.gross),
+            "can_cancel": visit.state == VisitState.BOOKED and visit.slot_start > now,
+            "error": error,
+        },
+        status=409 if error else 200,
+    )
 
 
 @customer_required

@@ -12,16 +12,30 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
 
+from backhaul.catalogue.choices import VatTreatment
 from backhaul.catalogue.models import Brand, Product
-from backhaul.catalogue.selectors import price_in_force, rule_params
+from backhaul.catalogue.selectors import (
+    charge_in_force,
+    price_in_force,
+    rule_params,
+    vat_rate_value,
+)
 from backhaul.contracts.choices import SubscriptionStatus
 from backhaul.contracts.models import Subscription
 from backhaul.core.calendar import WorkingTime
 from backhaul.core.errors import InvalidInput, NotFound
+from backhaul.core.money import Rounding, Taxed, quantize
 from backhaul.customers.models import Account
 from backhaul.support import rules
-from backhaul.support.choices import ClaimKind, ClaimStatus, TicketCategory, TicketState
-from backhaul.support.models import Claim, Complaint, Ticket, TicketEvent
+from backhaul.support.choices import (
+    LATE_CANCELLATION,
+    ClaimKind,
+    ClaimStatus,
+    TicketCategory,
+    TicketState,
+    VisitState,
+)
+from backhaul.support.models import Claim, Complaint, EngineerVisit, Ticket, TicketEvent
 
 HOUR = timedelta(hours=1)
 
@@ -129,6 +143,7 @@ def phone_compensation_terms(brand: Brand) -> rules.PhoneCompensationTerms | Non
             for key in params.get("exclusions", [])
         },
         exclusions_clause=_clause(params, "exclusions"),
+        products=tuple(str(p) for p in params.get("products", [])),
     )
 
 
@@ -200,7 +215,33 @@ def visit_terms(brand: Brand) -> rules.VisitChargeTerms | None:
             or params.get("late_cancellation_hours_clause")
             or fallback
         ),
+        appointment_windows=_appointment_windows(params),
+        appointment_weekdays=rules.weekday_numbers(
+            params.get("appointment_days", list(_ALL_DAYS)), "engineer_visits.appointment_days"
+        ),
+        appointment_windows_clause=str(params.get("appointment_windows_clause", "")),
     )
+
+
+_ALL_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _appointment_windows(params: Mapping[str, Any]) -> tuple[tuple[time, time], ...]:
+    """``appointment_windows = [["08:00", "13:00"], ...]`` as times, checked."""
+    windows = []
+    for raw in params.get("appointment_windows", []):
+        try:
+            start, end = (time.fromisoformat(str(value)) for value in raw)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                f"engineer_visits.appointment_windows: {raw!r} is not [from, until] as HH:MM"
+            ) from None
+        if end <= start:
+            raise InvalidInput(
+                f"engineer_visits.appointment_windows: {raw!r} ends before it starts"
+            )
+        windows.append((start, end))
+    return tuple(windows)
 
 
 def _complaint_target(params: Mapping[str, Any], name: str, unit: str) -> rules.Target | None:
@@ -387,6 +428,13 @@ def ticket_policy(ticket: Ticket) -> rules.SlaPolicy | None:
     return general_policy_for(brand)
 
 
+def reopen_clause(ticket: Ticket) -> str:
+    """The clause behind giving back the time a reopened ticket spent resolved: the fault
+    was passed back for retest (plusnet-business/broadband-schedule#7.5(a))."""
+    policy = ticket_policy(ticket) or general_policy_for(ticket.account.brand)
+    return policy.pause_reasons.get(rules.RETEST, "") or policy.auto_close_clause
+
+
 def ticket_events(ticket: Ticket) -> list[rules.TicketEvent]:
     events = ticket.events.all()
     return [
@@ -526,3 +574,84 @@ def credited_in_month(subscription: Subscription, *, month: date, exclude: Claim
         claims = claims.exclude(pk=exclude.pk)
     total = claims.aggregate(total=Sum("amount"))["total"]
     return total if total is not None else Decimal("0.00")
+
+
+# Engineer visits ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChargeQuote:
+    """A charge the customer would pay, with VAT worked out as the bill will."""
+
+    description: str
+    amount: Taxed
+    vat_treatment: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class CancellationQuote:
+    """What cancelling a booked visit at ``at`` would cost the customer, and until when it
+    is free (plugin/broadband-terms#5, plusnet-business/business-phone-charges#15(g))."""
+
+    at: datetime
+    free_until: datetime | None
+    late: bool
+    lines: tuple[ChargeQuote, ...]
+    clause: str
+
+    @property
+    def total(self) -> Taxed:
+        return Taxed.sum_taxed(line.amount for line in self.lines)
+
+
+def visit_charge_quote(visit: EngineerVisit, *, outcome: str) -> tuple[ChargeQuote, ...]:
+    """The charges a visit outcome (or a late cancellation) puts on the bill, as quotes."""
+    brand = visit.account.brand
+    terms = visit_terms(brand)
+    if terms is None:
+        return ()
+    time_on_site = visit.time_on_site or timedelta(0)
+    day = timezone.localdate(visit.slot_start)
+    quotes = []
+    for line in rules.visit_charges(terms, outcome=outcome, time_on_site=time_on_site):
+        charge = charge_in_force(brand, line.charge, on=day)
+        amount = quantize(charge.amount * line.quantity)
+        if charge.vat_treatment == VatTreatment.EXCLUSIVE:
+            taxed = Taxed.from_net(amount, vat_rate_value(brand, day), Rounding.HALF_UP)
+        elif charge.vat_treatment == VatTreatment.INCLUSIVE:
+            taxed = Taxed.from_gross(amount, vat_rate_value(brand, day), Rounding.HALF_UP)
+        else:
+            taxed = Taxed(net=amount, vat=Decimal("0.00"), gross=amount)
+        label = charge.name if line.quantity == 1 else f"{charge.name} x {line.quantity}"
+        quotes.append(ChargeQuote(label, taxed, charge.vat_treatment, line.clause))
+    return tuple(quotes)
+
+
+def visit_cancellation_quote(visit: EngineerVisit, *, at: datetime) -> CancellationQuote:
+    """What the customer would pay to cancel this booked visit at ``at``."""
+    terms = visit_terms(visit.account.brand)
+    if terms is None:
+        return CancellationQuote(at, None, False, (), "")
+    free_until = rules.free_cancellation_until(terms, slot_start=visit.slot_start)
+    late = rules.late_cancellation(terms, slot_start=visit.slot_start, cancelled_at=at)
+    lines = visit_charge_quote(visit, outcome=LATE_CANCELLATION) if late else ()
+    return CancellationQuote(at, free_until, late, lines, terms.late_cancellation_clause)
+
+
+def ticket_visits(ticket: Ticket) -> QuerySet[EngineerVisit]:
+    return ticket.visits.select_related("account__brand").order_by("slot_start", "id")
+
+
+def ticket_booked_visits(ticket: Ticket) -> QuerySet[EngineerVisit]:
+    return ticket_visits(ticket).filter(state=VisitState.BOOKED)
+
+
+def account_ticket_visit(account: Account, reference: str, visit_id: int) -> EngineerVisit:
+    """A visit on one of this account's tickets only."""
+    try:
+        return EngineerVisit.objects.select_related("account__brand", "ticket").get(
+            pk=visit_id, account=account, ticket__reference=reference.strip().upper()
+        )
+    except EngineerVisit.DoesNotExist:
+        raise NotFound(f"no engineer visit {visit_id} on ticket {reference!r}") from None

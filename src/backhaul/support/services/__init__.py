@@ -33,11 +33,17 @@ from backhaul.support.services.tickets import (
     ticket_event_add,
     ticket_get,
     ticket_raise,
+    ticket_reopen,
     ticket_reply,
     ticket_sync,
     tickets_auto_close,
 )
-from backhaul.support.services.visits import visit_book, visit_cancel, visit_complete
+from backhaul.support.services.visits import (
+    visit_book,
+    visit_cancel,
+    visit_complete,
+    visit_reschedule,
+)
 
 __all__ = [
     "Upload",
@@ -63,10 +69,12 @@ __all__ = [
     "ticket_event_add",
     "ticket_get",
     "ticket_raise",
+    "ticket_reopen",
     "ticket_reply",
     "ticket_sync",
     "tickets_auto_close",
     "visit_book",
     "visit_cancel",
     "visit_complete",
+    "visit_reschedule",
 ]

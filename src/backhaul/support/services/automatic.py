@@ -3,12 +3,17 @@
 Paid without a claim: per calendar day of late repair once a loss of service is not fixed
 after two full working days, per day of late provision, and per missed engineer
 appointment. Amounts are effective-dated in the brand's ``[rules.ofcom_auto_compensation]``.
+
+The daily job pays each once: a late repair when the fault closes (so a fault reopened
+after a failed fix is paid up to its real repair), a missed appointment once its slot
+has passed, and late provision once the service has started after the promised date.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from backhaul.catalogue.models import Brand
@@ -19,6 +24,7 @@ from backhaul.support.choices import (
     CancelledBy,
     ClaimKind,
     TicketCategory,
+    TicketState,
     VisitOutcome,
     VisitState,
 )
@@ -39,15 +45,25 @@ def _reason(result: rules.OfcomCompensation) -> rules.DecisionReason:
 
 
 def ofcom_for_repair(ticket: Ticket, *, now: datetime) -> Claim | None:
-    """Compensate a resolved fault on a residential line if its repair was late."""
+    """Compensate a closed fault on a residential line if its repair was late.
+
+    The repair is the fault's last resolution (or, without one, its close): a fix the
+    customer reopened was no repair.
+    """
     brand = ticket.account.brand
     terms = selectors.ofcom_terms(brand)
-    if terms is None or not terms.applies_to(ticket.account.kind) or ticket.resolved_at is None:
+    repaired_at = ticket.resolved_at or ticket.closed_at
+    if (
+        terms is None
+        or not terms.applies_to(ticket.account.kind)
+        or ticket.state != TicketState.CLOSED
+        or repaired_at is None
+    ):
         return None
     result = rules.ofcom_late_repair(
         terms,
         reported_at=ticket.created_at,
-        repaired_at=ticket.resolved_at,
+        repaired_at=repaired_at,
         calendar=selectors.working_time_for(brand),
     )
     if result.amount <= 0:
@@ -97,7 +113,9 @@ def ofcom_for_visit(visit: EngineerVisit, *, now: datetime) -> Claim | None:
 def ofcom_for_provision(
     subscription: Subscription, *, promised: date, provided: date, now: datetime
 ) -> Claim | None:
-    """Compensate a residential service started after the date promised to the customer."""
+    """Compensate a residential service started after the date promised to the customer,
+    once per service: "per day of late provision" from the missed start date up to the day
+    before the service started, each day at the amount in force on that day."""
     if provided < promised:
         raise InvalidInput("provided: before the promised date; nothing is late")
     account = subscription.account
@@ -124,11 +142,16 @@ def ofcom_for_provision(
 
 
 def ofcom_compensate(*, on: date, now: datetime) -> dict[str, int]:
-    """The daily job: compensate late repairs and missed appointments up to ``on`` for the
-    account kinds of each brand that has the scheme switched on."""
+    """The daily job: compensate late repairs, missed appointments and late provision up to
+    ``on`` for the account kinds of each brand that has the scheme switched on.
+
+    Each is paid once whatever day the job runs or reruns: the claims it records are
+    unique per fault, per appointment and per service, and a day the job did not run is
+    caught up for ``CATCH_UP_DAYS``.
+    """
     end = _end_of(on)
     since = end - timedelta(days=CATCH_UP_DAYS + 1)
-    paid_repairs = paid_visits = 0
+    paid_repairs = paid_visits = paid_provisions = 0
     for brand in Brand.objects.order_by("key"):
         terms = selectors.ofcom_terms(brand)
         if terms is None or not terms.enabled:
@@ -139,8 +162,9 @@ def ofcom_compensate(*, on: date, now: datetime) -> dict[str, int]:
                 account__brand=brand,
                 account__kind__in=kinds,
                 category=TicketCategory.FAULT,
-                resolved_at__gte=since,
-                resolved_at__lt=end,
+                state=TicketState.CLOSED,
+                closed_at__gte=since,
+                closed_at__lt=end,
             )
             .exclude(claims__kind=ClaimKind.OFCOM_LATE_REPAIR)
             .select_related("account__brand", "subscription")
@@ -157,4 +181,38 @@ def ofcom_compensate(*, on: date, now: datetime) -> dict[str, int]:
             .select_related("account__brand", "subscription")
         )
         paid_visits += sum(1 for visit in visits if ofcom_for_visit(visit, now=now))
-    return {"late_repairs": paid_repairs, "missed_appointments": paid_visits}
+        late_starts = (
+            Subscription.objects.filter(
+                account__brand=brand,
+                account__kind__in=kinds,
+                promised_start_date__isnull=False,
+                service_start_date__gt=F("promised_start_date"),
+                service_start_date__gte=since.date(),
+                service_start_date__lte=on,
+            )
+            .exclude(pk__in=_late_provision_paid())
+            .select_related("account__brand")
+            .order_by("pk")
+        )
+        for subscription in late_starts:
+            assert subscription.promised_start_date is not None
+            assert subscription.service_start_date is not None
+            claim = ofcom_for_provision(
+                subscription,
+                promised=subscription.promised_start_date,
+                provided=subscription.service_start_date,
+                now=now,
+            )
+            if claim is not None:
+                paid_provisions += 1
+    return {
+        "late_repairs": paid_repairs,
+        "missed_appointments": paid_visits,
+        "late_provisions": paid_provisions,
+    }
+
+
+def _late_provision_paid() -> QuerySet[Claim, int | None]:
+    return Claim.objects.filter(
+        kind=ClaimKind.OFCOM_LATE_PROVISION, subscription__isnull=False
+    ).values_list("subscription_id", flat=True)

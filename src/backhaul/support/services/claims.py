@@ -32,6 +32,7 @@ from backhaul.support.choices import (
     ClaimStatus,
     TicketCategory,
     VisitOutcome,
+    VisitState,
 )
 from backhaul.support.models import Claim, EngineerVisit, Ticket
 
@@ -164,7 +165,9 @@ def _uptime_decision(
     )
 
 
-def _phone_decision(claim: Claim, *, exclusions: Sequence[str]) -> rules.ClaimDecision:
+def _phone_decision(
+    claim: Claim, *, exclusions: Sequence[str], assume_missed: bool = False
+) -> rules.ClaimDecision:
     visit = claim.visit
     assert visit is not None and visit.ticket is not None
     ticket = visit.ticket
@@ -184,7 +187,9 @@ def _phone_decision(claim: Claim, *, exclusions: Sequence[str]) -> rules.ClaimDe
     restored = ticket.resolved_at or ticket.closed_at or claim.claimed_at
     return rules.phone_compensation_decision(
         terms=terms,
-        appointment_missed_by_provider=visit.outcome == VisitOutcome.MISSED_BY_PROVIDER,
+        appointment_missed_by_provider=(
+            assume_missed or visit.outcome == VisitOutcome.MISSED_BY_PROVIDER
+        ),
         reported_at=ticket.created_at,
         restored_at=restored,
         claimed_at=claim.claimed_at,
@@ -208,6 +213,11 @@ def _decide(
     if claim.kind == ClaimKind.UPTIME_GUARANTEE:
         return _uptime_decision(claim, exclusions=exclusions, circumstances=circumstances)
     if claim.kind == ClaimKind.PHONE_COMPENSATION:
+        visit = claim.visit
+        if locked and visit is not None and visit.state == VisitState.BOOKED:
+            raise TransitionNotAllowed(
+                f"visit {visit.pk}: record what happened at the appointment before deciding"
+            )
         return _phone_decision(claim, exclusions=exclusions)
     raise InvalidInput(f"{claim.get_kind_display()} claims are decided automatically")
 
@@ -237,6 +247,8 @@ def _duplicate_message(claim: Claim) -> str:
         terms = selectors.service_credit_terms(claim.account.brand)
         clause = terms.one_claim_clause if terms else ""
         return f"a claim was already made for this fault: one claim per fault ({clause})"
+    if claim.kind == ClaimKind.PHONE_COMPENSATION:
+        return "visit: a compensation claim was already made for this fault"
     return "a claim was already made for this"
 
 
@@ -292,29 +304,68 @@ def claim_make(
 @transaction.atomic
 def claim_phone_compensation(*, visit: EngineerVisit, now: datetime, claimed_by: str) -> Claim:
     """A Business Phone claim after Plusnet missed a pre-confirmed engineer appointment
-    (plusnet-business/business-phone-schedule#2.2); staff decide it (2.3(b))."""
-    visit = EngineerVisit.objects.select_related("account__brand", "ticket").get(pk=visit.pk)
-    if selectors.phone_compensation_terms(visit.account.brand) is None:
+    (plusnet-business/business-phone-schedule#2.2), made by the customer in the Member
+    Centre or by staff for them; one claim per fault.
+
+    The terms decide at once what they rule out: no appointment missed by Plusnet, more
+    than 30 days after the report (2.4(a)). Any other claim waits for staff, who record
+    the exclusions of 2.4(b) to (e) and decide (2.3(b)); the amount is the pro-rata
+    subscription for the days without service, at most £180 per line a year (2.3(a)).
+    While the appointment's outcome is not yet recorded the claim is checked as if it was
+    missed and waits for staff.
+    """
+    visit = EngineerVisit.objects.select_related("account__brand", "ticket__subscription").get(
+        pk=visit.pk
+    )
+    terms = selectors.phone_compensation_terms(visit.account.brand)
+    if terms is None:
         raise InvalidInput(f"{visit.account.brand.name} has no phone compensation scheme")
-    if visit.ticket is None:
-        raise InvalidInput("the visit is not linked to a fault ticket")
+    ticket = visit.ticket
+    if ticket is None or ticket.category != TicketCategory.FAULT:
+        raise InvalidInput("visit: the appointment is not linked to a fault ticket")
+    if terms.products and (
+        ticket.subscription is None or ticket.subscription.product.key not in terms.products
+    ):
+        raise InvalidInput(
+            f"visit: compensation for missed appointments covers faults on "
+            f"{', '.join(terms.products)} only ({terms.clause})"
+        )
+    outcome_known = visit.state != VisitState.BOOKED
+    if not outcome_known and now < visit.slot_start:
+        start = timezone.localtime(visit.slot_start)
+        raise InvalidInput(
+            f"visit: the appointment at {start:%H:%M on %d %B %Y} has not happened yet"
+        )
+    if Claim.objects.filter(ticket=ticket, kind=ClaimKind.PHONE_COMPENSATION).exists():
+        raise TransitionNotAllowed(
+            _duplicate_message(Claim(account=visit.account, kind=ClaimKind.PHONE_COMPENSATION))
+        )
     claim = Claim(
         account=visit.account,
         kind=ClaimKind.PHONE_COMPENSATION,
+        ticket=ticket,
         visit=visit,
-        subscription=visit.ticket.subscription,
+        subscription=ticket.subscription,
         claimed_at=now,
         status=ClaimStatus.PENDING,
         amount=Decimal("0.00"),
         vat_treatment=selectors.credit_vat(visit.account.brand, "phone_compensation"),
         clause_id=str(rule_params(visit.account.brand, "phone_compensation")["clause"]),
     )
-    decision = _decide(claim)
+    decision = _phone_decision(claim, exclusions=(), assume_missed=not outcome_known)
     if _ruled_out(decision):
         claim.status = ClaimStatus.REJECTED
         claim.decided_at = now
         claim.decided_by = "Backhaul"
     claim.reasons = _reasons(decision.reasons)
+    if not outcome_known and claim.status == ClaimStatus.PENDING:
+        claim.reasons.append(
+            {
+                "code": "outcome-pending",
+                "text": "we are checking what happened at the appointment",
+                "clause": terms.clause,
+            }
+        )
     _create(claim)
     _decision_notice(claim, now=now)
     return claim
@@ -401,6 +452,8 @@ def claim_automatic(
         lookup["visit"] = visit
     if site is not None:
         lookup.update(site=site, period_start=period_start)
+    if kind == ClaimKind.OFCOM_LATE_PROVISION:
+        lookup["subscription"] = subscription
     if Claim.objects.filter(**lookup).exists():
         return None
     section = SECTION_OF_KIND[ClaimKind(kind)]

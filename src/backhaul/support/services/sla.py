@@ -52,6 +52,7 @@ def sla_result_as_dict(result: rules.SlaResult) -> dict[str, Any]:
         "response_breached": bool(response and response.breached),
         "resolution_breached": bool(resolution and resolution.breached),
         "resolved_at": _iso(result.resolved_at),
+        "reopened": result.reopened,
         "auto_close_at": _iso(result.auto_close_at),
         "closed_at": _iso(result.closed_at),
         "close_reason": result.close_reason or None,

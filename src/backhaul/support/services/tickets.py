@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -279,7 +280,13 @@ def ticket_event_add(
     events = selectors.ticket_events(ticket)
     candidate = rules.TicketEvent(at=at, type=type, reason=reason, index=len(events))
     try:
-        rules.event_log([*events, candidate], pause_reasons=list(policy.pause_reasons))
+        # The whole evaluation, so a reopening after the automatic close is refused too.
+        rules.sla_evaluate(
+            [*events, candidate],
+            policy=policy,
+            calendar=selectors.working_time_for(ticket.account.brand),
+            monthly_subscription=Decimal("0.00"),
+        )
     except rules.EventLogError as exc:
         raise TransitionNotAllowed(f"ticket {ticket.reference}: {exc}") from None
     TicketEvent.objects.create(
@@ -289,6 +296,56 @@ def ticket_event_add(
     result = ticket_sync(ticket, at=at)
     if type == EventType.RESOLVED:
         _resolution_notice(ticket, result=result, at=at)
+    elif type == EventType.REOPENED:
+        _reopen_notice(ticket, result=result, at=at, actor=actor)
+    return ticket
+
+
+def _reopen_notice(ticket: Ticket, *, result: rules.SlaResult, at: datetime, actor: str) -> None:
+    notice_send(
+        key=f"ticket:{ticket.reference}:reopened:{result.reopened}",
+        kind="support.ticket-reopened",
+        subject=f"Ticket {ticket.reference} reopened",
+        body=(
+            f"Ticket {ticket.reference} ({ticket.subject}) was reopened on "
+            f"{timezone.localtime(at):%d %B %Y at %H:%M}"
+            + (f" by {actor}" if actor else "")
+            + ". We are working on it again; the time it spent resolved does not count "
+            "against the service level.\n"
+        ),
+        now=at,
+        account=ticket.account,
+        recipient=_recipient(ticket),
+        clause_id=selectors.reopen_clause(ticket) or None,
+    )
+
+
+@transaction.atomic
+def ticket_reopen(
+    *, ticket: Ticket, now: datetime, by: str, author_kind: str, reason: str
+) -> Ticket:
+    """Reopen a resolved ticket: the fault is still there.
+
+    The customer (or staff for them) may reopen while the ticket awaits confirmation, that
+    is before the customer confirms and before it closes automatically (7.7); a closed
+    ticket stays closed and a new one is raised. The reason goes into the conversation.
+    The time the ticket spent resolved is given back and the clocks run on from now (see
+    :func:`backhaul.support.event_rules.event_log`).
+    """
+    ticket = _locked(ticket)
+    if ticket.state != TicketState.RESOLVED:
+        raise TransitionNotAllowed(
+            f"ticket {ticket.reference} is {ticket.get_state_display().lower()}; only a "
+            "resolved ticket awaiting confirmation can be reopened"
+            + ("; raise a new ticket" if ticket.state == TicketState.CLOSED else "")
+        )
+    if author_kind not in (AuthorKind.CUSTOMER, AuthorKind.STAFF):
+        raise InvalidInput(f"author_kind: unknown {author_kind!r}")
+    text = _checked_text(reason, field="message", limit=BODY_LIMIT)
+    ticket = ticket_event_add(ticket=ticket, type=EventType.REOPENED, at=now, actor=by)
+    _message_add(
+        ticket=ticket, at=now, author_kind=author_kind, author_name=by, body=f"Reopened: {text}"
+    )
     return ticket
 
 
@@ -318,8 +375,10 @@ def _resolution_notice(ticket: Ticket, *, result: rules.SlaResult, at: datetime)
             f" It will close automatically at {when:%H:%M} on {when:%d %B %Y} unless you "
             "tell us the problem is still there."
         )
+    # A fault resolved again after a reopening gets a notice (and claim window) of its own.
+    again = f":{result.reopened + 1}" if result.reopened else ""
     notice_send(
-        key=f"ticket:{ticket.reference}:resolved",
+        key=f"ticket:{ticket.reference}:resolved{again}",
         kind="support.ticket-resolved",
         subject=f"Ticket {ticket.reference} resolved",
         body=(

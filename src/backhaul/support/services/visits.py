@@ -47,19 +47,24 @@ def visit_book(
     booked_by: str = "",
     ticket: Ticket | None = None,
     subscription: Subscription | None = None,
+    rescheduled_from: EngineerVisit | None = None,
 ) -> EngineerVisit:
     """Book an engineer appointment; a fault's clock is suspended while it is awaited.
 
-    "The Fault clock will be suspended whilst the appointment is arranged between the
-    customer and BT and until the completion of the engineer visit"
+    The slot must be in the future and, where the brand sets appointment windows, inside
+    one of them. "The Fault clock will be suspended whilst the appointment is arranged
+    between the customer and BT and until the completion of the engineer visit"
     (plusnet-business/broadband-schedule#7.5(c)).
     """
     if purpose not in VisitPurpose.values:
         raise InvalidInput(f"purpose: must be one of {', '.join(VisitPurpose.values)}")
-    if slot_end <= slot_start:
-        raise InvalidInput("slot: the appointment must end after it starts")
+    rules.check_appointment_slot(
+        selectors.visit_terms(account.brand), slot_start=slot_start, slot_end=slot_end, now=now
+    )
     if ticket is not None and ticket.account_id != account.pk:
         raise InvalidInput("ticket: not a ticket of this account")
+    if ticket is not None and ticket.state == TicketState.CLOSED:
+        raise InvalidInput(f"ticket: {ticket.reference} is closed; raise a new ticket")
     if subscription is None and ticket is not None:
         subscription = ticket.subscription
     if subscription is not None and subscription.account_id != account.pk:
@@ -73,7 +78,22 @@ def visit_book(
         slot_end=slot_end,
         booked_at=now,
         booked_by=booked_by[:150],
+        rescheduled_from=rescheduled_from,
     )
+    if (
+        ticket is not None
+        and ticket.pending_reason == PauseReason.NO_ACCESS
+        and PauseReason.AWAITING_APPOINTMENT in _pause_reasons(ticket)
+    ):
+        # "suspended until a new appointment is made" (7.5(d)): it is made now, and the
+        # wait for it (7.5(c)) takes over.
+        ticket = ticket_event_add(
+            ticket=ticket,
+            type=EventType.RESUMED,
+            at=now,
+            actor=booked_by,
+            note=f"new appointment made: engineer visit {visit.pk}",
+        )
     if (
         ticket is not None
         and ticket.state in (TicketState.NEW, TicketState.OPEN)
@@ -97,23 +117,23 @@ def _booking_notice(visit: EngineerVisit, *, now: datetime) -> None:
     end = timezone.localtime(visit.slot_end)
     cancel = ""
     clause = ""
-    if terms is not None and terms.late_cancellation_cutoff is not None:
-        day = start.date() - timedelta(days=terms.late_cancellation_days_before)
-        cancel = (
-            f"To cancel without charge, tell us by {terms.late_cancellation_cutoff:%H:%M} on "
-            f"{day:%A %d %B}."
-        )
+    free_until = (
+        rules.free_cancellation_until(terms, slot_start=visit.slot_start) if terms else None
+    )
+    if terms is not None and free_until is not None:
+        last = timezone.localtime(free_until)
+        cancel = f"To cancel or move it without charge, tell us by {last:%H:%M on %A %d %B}."
         clause = terms.late_cancellation_clause
-    elif terms is not None and terms.late_cancellation_hours is not None:
-        last = timezone.localtime(visit.slot_start - timedelta(hours=terms.late_cancellation_hours))
-        cancel = f"To cancel without charge, tell us before {last:%H:%M on %A %d %B}."
-        clause = terms.late_cancellation_clause
+    moved = ""
+    if visit.rescheduled_from is not None:
+        before = timezone.localtime(visit.rescheduled_from.slot_start)
+        moved = f"This replaces the appointment on {before:%A %d %B at %H:%M}. "
     notice_send(
         key=f"support:visit:{visit.pk}:booked",
         kind="support.visit-booked",
         subject=f"Engineer appointment on {start:%A %d %B}",
         body=(
-            f"An engineer will visit between {start:%H:%M} and {end:%H:%M} on "
+            f"{moved}An engineer will visit between {start:%H:%M} and {end:%H:%M} on "
             f"{start:%A %d %B %Y}. Please make sure someone can let them in. {cancel}\n"
         ),
         now=now,
@@ -163,16 +183,20 @@ def _charge(visit: EngineerVisit, *, outcome: str, now: datetime) -> list[dict[s
     return added
 
 
-@transaction.atomic
-def visit_cancel(*, visit: EngineerVisit, now: datetime, by: str, actor: str = "") -> EngineerVisit:
-    """Cancel a booked visit. A customer who cancels too late pays for the visit
-    (plugin/broadband-terms#5: after 1.30pm the day before; Plusnet: within 48 hours,
-    plusnet-business/business-phone-charges#15(g))."""
-    visit = EngineerVisit.objects.select_for_update().get(pk=visit.pk)
+def _cancel_locked(
+    visit: EngineerVisit, *, now: datetime, by: str, what: str = "cancelled"
+) -> EngineerVisit:
+    """Cancel a locked, booked visit, charging a customer who cancels too late."""
     if visit.state != VisitState.BOOKED:
         raise TransitionNotAllowed(f"visit {visit.pk} is {visit.state}, not booked")
     if by not in CancelledBy.values:
         raise InvalidInput(f"by: must be one of {', '.join(CancelledBy.values)}")
+    if now >= visit.slot_start:
+        start = timezone.localtime(visit.slot_start)
+        raise TransitionNotAllowed(
+            f"visit {visit.pk} was due at {start:%H:%M on %d %B %Y}; it cannot be {what} "
+            "now: record what happened (missed, aborted, no access) instead"
+        )
     visit.state = VisitState.CANCELLED
     visit.cancelled_at = now
     visit.cancelled_by = by
@@ -185,6 +209,102 @@ def visit_cancel(*, visit: EngineerVisit, now: datetime, by: str, actor: str = "
         visit.charges = _charge(visit, outcome=LATE_CANCELLATION, now=now)
     visit.save()
     return visit
+
+
+@transaction.atomic
+def visit_cancel(*, visit: EngineerVisit, now: datetime, by: str, actor: str = "") -> EngineerVisit:
+    """Cancel a booked visit before its slot. A customer who cancels too late pays for the
+    visit (plugin/broadband-terms#5: after 1.30pm the day before; Plusnet: within 48 hours,
+    plusnet-business/business-phone-charges#15(g)).
+
+    With no other appointment booked on the ticket, the fault clock paused for it runs
+    again: the wait for an appointment (7.5(c)) is over.
+    """
+    visit = EngineerVisit.objects.select_for_update().get(pk=visit.pk)
+    visit = _cancel_locked(visit, now=now, by=by)
+    ticket = visit.ticket
+    if (
+        ticket is not None
+        and ticket.pending_reason == PauseReason.AWAITING_APPOINTMENT
+        and not ticket.visits.filter(state=VisitState.BOOKED).exists()
+    ):
+        ticket_event_add(
+            ticket=ticket,
+            type=EventType.RESUMED,
+            at=now,
+            actor=actor,
+            note=f"engineer visit {visit.pk} cancelled by the {by}",
+        )
+    _cancel_notice(visit, now=now)
+    return visit
+
+
+def _cancel_notice(visit: EngineerVisit, *, now: datetime) -> None:
+    start = timezone.localtime(visit.slot_start)
+    charged = ""
+    if visit.charges:
+        total = sum((Decimal(c["amount"]) for c in visit.charges), Decimal(0))
+        charged = (
+            f" As it was cancelled after the free cancellation time, the visit charge of "
+            f"£{format_amount(total)} (before any VAT) will be on your next bill."
+        )
+    notice_send(
+        key=f"support:visit:{visit.pk}:cancelled",
+        kind="support.visit-cancelled",
+        subject=f"Engineer appointment on {start:%A %d %B} cancelled",
+        body=(
+            f"The engineer appointment on {start:%A %d %B %Y} at {start:%H:%M} is cancelled."
+            f"{charged}\n"
+        ),
+        now=now,
+        account=visit.account,
+        clause_id=(visit.charges[0]["clause"] if visit.charges else None),
+    )
+
+
+@transaction.atomic
+def visit_reschedule(
+    *,
+    visit: EngineerVisit,
+    slot_start: datetime,
+    slot_end: datetime,
+    now: datetime,
+    by: str,
+    actor: str = "",
+) -> EngineerVisit:
+    """Move a booked visit to a new slot: the old appointment is cancelled and a new one
+    booked in its place, and the fault clock stays paused for it (7.5(c)).
+
+    Moving an appointment cancels it, so a customer who moves it after the free
+    cancellation time pays the late cancellation charge for the original slot
+    (plugin/broadband-terms#5, plusnet-business/business-phone-charges#15(g)). Returns
+    the new visit.
+    """
+    visit = (
+        EngineerVisit.objects.select_for_update(of=("self",))
+        .select_related("ticket")
+        .get(pk=visit.pk)
+    )
+    if visit.state != VisitState.BOOKED:
+        raise TransitionNotAllowed(f"visit {visit.pk} is {visit.state}, not booked")
+    rules.check_appointment_slot(
+        selectors.visit_terms(visit.account.brand),
+        slot_start=slot_start,
+        slot_end=slot_end,
+        now=now,
+    )
+    old = _cancel_locked(visit, now=now, by=by, what="moved")
+    return visit_book(
+        account=old.account,
+        slot_start=slot_start,
+        slot_end=slot_end,
+        purpose=old.purpose,
+        now=now,
+        booked_by=actor,
+        ticket=old.ticket,
+        subscription=old.subscription,
+        rescheduled_from=old,
+    )
 
 
 @transaction.atomic
@@ -206,6 +326,12 @@ def visit_complete(
         raise InvalidInput(f"outcome: must be one of {', '.join(VisitOutcome.values)}")
     if time_on_site is not None and time_on_site < timedelta(0):
         raise InvalidInput("time_on_site: must not be negative")
+    if now < visit.slot_start:
+        start = timezone.localtime(visit.slot_start)
+        raise InvalidInput(
+            f"outcome: the appointment is at {start:%H:%M on %d %B %Y}; record what happened "
+            "once it is due, or cancel or move it"
+        )
     visit.state = VisitState.COMPLETED
     visit.outcome = outcome
     visit.time_on_site = time_on_site
