@@ -11,7 +11,8 @@ import pytest
 
 from backhaul.rating.engine import CompiledTariff, compile_tariff
 from backhaul.rating.importers import CANONICAL_HEADER
-from backhaul.rating.rules import LineInfo, PhoneTariff, Subscribers
+from backhaul.rating.rules import LineInfo, Subscribers
+from backhaul.rating.tariff_rules import PhoneTariff
 from backhaul.rating.tariffs import tariff_from_catalogue_file
 from tests.conftest import PLUSNET
 

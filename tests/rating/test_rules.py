@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 
 from backhaul.catalogue.schema import parse_catalogue
 from backhaul.core.errors import InvalidInput
-from backhaul.rating import rules
 from backhaul.rating.rules import (
-    TariffError,
     allowance_cover,
     billed_minutes,
     call_charge,
@@ -24,9 +22,9 @@ from backhaul.rating.rules import (
     normalise_number,
     number_has_lapsed,
     number_lapses_on,
-    tariff_from_params,
     vat_rate_for,
 )
+from backhaul.rating.tariff_rules import PhoneTariff, TariffError, tariff_from_params
 from tests.conftest import PLUSNET
 
 MON, FRI, SAT, SUN = 0, 4, 5, 6
@@ -39,7 +37,7 @@ def params() -> dict:
     return {**section.params, "clause": section.clause}
 
 
-def build(params: dict) -> rules.PhoneTariff:
+def build(params: dict) -> PhoneTariff:
     return tariff_from_params(
         params,
         brand="plusnet-business",

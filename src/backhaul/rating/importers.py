@@ -163,28 +163,24 @@ def iter_chunks(
 ) -> Iterator[Chunk]:
     """Yield the file's records as chunks of whole lines, about `chunk_bytes` each.
 
-    Raises :class:`CdrFileError` when no line end follows within `max_line_bytes`; lines
-    that are too long inside a chunk are found by whoever splits the chunk
-    (:func:`line_too_long`).
+    Each chunk is a block of the file and the rest of the line the block ends in. Raises
+    :class:`CdrFileError` when that line goes on for more than `max_line_bytes`; lines that
+    are too long inside a chunk are found by whoever splits the chunk (:func:`line_too_long`).
     """
     chunk_bytes = max(chunk_bytes, 1)
     with open_checked(path, fmt, max_line_bytes=max_line_bytes) as handle:
         first_line = 2 if fmt == CANONICAL else 1
-        pending = b""
         while True:
-            block = handle.read(chunk_bytes)
-            data = pending + block
+            data = handle.read(chunk_bytes)
             if not data:
                 return
-            end = data.rfind(b"\n") + 1 if block else len(data)
-            if end == 0:
-                if len(data) > max_line_bytes:
-                    raise line_too_long(path, first_line, max_line_bytes)
-                pending = data
-                continue
-            body, pending = data[:end], data[end:]
-            yield Chunk(first_line=first_line, data=body)
-            first_line += body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+            if not data.endswith(b"\n"):
+                rest = handle.readline(max_line_bytes + 1)
+                if len(rest) > max_line_bytes and not rest.endswith(b"\n"):
+                    raise line_too_long(path, first_line + data.count(b"\n"), max_line_bytes)
+                data += rest
+            yield Chunk(first_line=first_line, data=data)
+            first_line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
 
 def line_too_long(path: Path, line: int, max_line_bytes: int = MAX_LINE_BYTES) -> CdrFileError:

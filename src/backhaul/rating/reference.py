@@ -29,15 +29,13 @@ from backhaul.rating.importers import (
     NEGATIVE_BILLSEC,
 )
 from backhaul.rating.rules import (
-    Destination,
-    PhoneTariff,
-    Plan,
     RatedCall,
     Subscribers,
     classify_number,
     normalise_number,
     rate_call,
 )
+from backhaul.rating.tariff_rules import Destination, PhoneTariff, Plan
 
 FIRST_YEAR, LAST_YEAR = 1971, 2099
 

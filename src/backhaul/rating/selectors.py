@@ -13,7 +13,8 @@ from backhaul.catalogue.models import Brand, VatRate
 from backhaul.catalogue.selectors import rule_params
 from backhaul.customers.models import Account
 from backhaul.rating.models import PhoneNumber, RatedCall
-from backhaul.rating.rules import LineInfo, PhoneTariff, Subscribers, tariff_from_params
+from backhaul.rating.rules import LineInfo, Subscribers
+from backhaul.rating.tariff_rules import PhoneTariff, tariff_from_params
 
 PHONE_RATING = "phone_rating"
 NUMBER_LAPSE = "number_lapse"

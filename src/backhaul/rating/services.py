@@ -31,7 +31,7 @@ from backhaul.core.money import format_amount
 from backhaul.customers.models import Account
 from backhaul.customers.services import account_get
 from backhaul.notices.services import notice_send
-from backhaul.rating import engine, rules, selectors
+from backhaul.rating import engine, rules, selectors, tariff_rules
 from backhaul.rating.choices import CdrFormat, NumberEndReason
 from backhaul.rating.models import CdrImport, PhoneNumber, RatedCall, RejectedCdr
 
@@ -312,7 +312,9 @@ def _already_rated(brand: Brand, call_ids: pl.Series) -> pl.Series:
     return call_ids.is_in(pl.Series(sorted(found), dtype=pl.String).implode())
 
 
-def _allowance_used(brand: Brand, tariff: rules.PhoneTariff, groups: pl.DataFrame) -> pl.DataFrame:
+def _allowance_used(
+    brand: Brand, tariff: tariff_rules.PhoneTariff, groups: pl.DataFrame
+) -> pl.DataFrame:
     rows = []
     for account, plan_code, month in groups.iter_rows():
         plan = list(tariff.plans)[plan_code]
@@ -340,7 +342,7 @@ def _store(
     fmt: str,
     result: engine.EngineResult,
     summary: dict[str, Any],
-    tariff: rules.PhoneTariff,
+    tariff: tariff_rules.PhoneTariff,
     now: datetime,
     progress: ProgressCallback | None,
 ) -> CdrImport:
@@ -421,7 +423,10 @@ def _store(
 
 
 def _charge_months(
-    imported: CdrImport, result: engine.EngineResult, tariff: rules.PhoneTariff, now: datetime
+    imported: CdrImport,
+    result: engine.EngineResult,
+    tariff: tariff_rules.PhoneTariff,
+    now: datetime,
 ) -> int:
     """One usage charge per account and billing month, VAT precomputed call by call."""
     if result.account_months is None:

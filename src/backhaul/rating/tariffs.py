@@ -6,7 +6,7 @@ from pathlib import Path
 
 from backhaul.catalogue.schema import parse_catalogue
 from backhaul.core.errors import NotFound
-from backhaul.rating.rules import PhoneTariff, tariff_from_params
+from backhaul.rating.tariff_rules import PhoneTariff, tariff_from_params
 
 SECTION = "phone_rating"
 

@@ -2,8 +2,9 @@
 
 The file is read in chunks of whole lines (:mod:`backhaul.rating.importers`); each chunk
 becomes one Polars frame and is checked, classified and priced column by column, never row
-by row. Memory stays bounded: a chunk at a time, plus 8 bytes per call for the duplicate
-check and a few bytes per call that uses a monthly allowance.
+by row, two batches at a time in worker threads (:mod:`backhaul.rating.engine.run`). Memory
+stays bounded: a few chunks at a time, plus 8 bytes per call for the duplicate check and a
+few bytes per call that uses a monthly allowance.
 
 How the rules become column arithmetic:
 
@@ -29,7 +30,6 @@ two are tested against each other.
 
 from backhaul.rating.engine.run import (
     AllowanceUsed,
-    EngineResult,
     Progress,
     check_file,
     parquet_to_csv,
@@ -43,6 +43,7 @@ from backhaul.rating.engine.tables import (
     compile_tariff,
     utc_offset_changes,
 )
+from backhaul.rating.engine.totals import EngineResult
 from backhaul.rating.importers import CdrFileError
 
 __all__ = [

@@ -1,66 +1,42 @@
-"""Rating a whole file: batches in order, allowances last, output in full or not at all."""
+"""Rating a whole file: batches in order, allowances last, output in full or not at all.
+
+Three things happen at once, each in its own thread, so both processors are kept busy:
+the next chunks of the file are read and split into fields, the current batch is rated,
+and the previous batch is written. Polars and Arrow release the interpreter while they
+work; anything that calls back into Backhaul (earlier imports, allowances used) runs in
+the calling thread.
+"""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from backhaul.core.errors import InvalidInput
 from backhaul.rating import importers
-from backhaul.rating.engine.batch import (
-    AlreadyRated,
-    BatchRater,
-    empty_records,
-    empty_rejects,
-    lit_series,
-)
-from backhaul.rating.engine.tables import CompiledTariff, compile_tariff
-from backhaul.rating.importers import (
-    CANONICAL,
-    CHUNK_BYTES,
-    MAX_LINE_BYTES,
-    Chunk,
-)
-from backhaul.rating.rules import (
-    PhoneTariff,
-    Subscribers,
-)
-
-# --- engine inputs and outputs ---------------------------------------------------------------
-
+from backhaul.rating.engine.batch import AlreadyRated, BatchRater
+from backhaul.rating.engine.reading import empty_records, empty_rejects
+from backhaul.rating.engine.tables import IN_MEMORY, CompiledTariff, compile_tariff
+from backhaul.rating.engine.totals import BatchSums, EngineResult, Totals
+from backhaul.rating.importers import CANONICAL, CHUNK_BYTES, MAX_LINE_BYTES, Chunk
+from backhaul.rating.rules import Subscribers
+from backhaul.rating.tariff_rules import PhoneTariff
 
 AllowanceUsed = Callable[[pl.DataFrame], pl.DataFrame]
 Progress = Callable[[int, int], None]
 
-
-@dataclass
-class EngineResult:
-    """Counts and totals of one rating run; amounts in pence."""
-
-    read: int = 0
-    rated: int = 0
-    rejected: int = 0
-    unanswered: int = 0
-    inclusive: int = 0
-    total_ex_pence: int = 0
-    total_inc_pence: int = 0
-    by_band: dict[str, dict[str, int]] = field(default_factory=dict)
-    by_destination: dict[str, dict[str, int]] = field(default_factory=dict)
-    by_reason: dict[str, int] = field(default_factory=dict)
-    account_months: pl.DataFrame | None = None
-    last_calls: pl.DataFrame | None = None
-    rated_path: Path | None = None
-    rejects_path: Path | None = None
-
-
-# --- the run ---------------------------------------------------------------------------------
+#: Batches rated at once (and chunks read ahead of the one being counted and written).
+_WORKERS = 2
 
 
 class _Writer:
@@ -74,11 +50,14 @@ class _Writer:
         self._csv: Any = None
         self._rejects: Any = None
 
-    def rated(self, frame: pl.DataFrame) -> None:
+    def write(self, rated: pa.Table, rejects: pl.DataFrame) -> None:
+        self.rated(rated)
+        self.rejects(rejects)
+
+    def rated(self, table: pa.Table) -> None:
         if self.rated_path is None:
             return
         if self.rated_path.suffix == ".parquet":
-            table = frame.to_arrow()
             if self._parquet is None:
                 self._schema = table.schema
                 self._parquet = pq.ParquetWriter(
@@ -89,17 +68,17 @@ class _Writer:
                     write_statistics=["line", "answered_at", "billing_month"],
                     store_decimal_as_integer=True,
                 )
-            if frame.height:
+            if table.num_rows:
                 same = table.schema.equals(self._schema)
                 self._parquet.write_table(table if same else table.cast(self._schema))
         else:
             first = self._csv is None
             if first:
                 self._csv = self.rated_path.open("wb")
-            if first or frame.height:
-                frame.with_columns(pl.col("bands").struct.json_encode()).write_csv(
-                    self._csv, include_header=first, datetime_format="%Y-%m-%dT%H:%M:%S%:z"
-                )
+            if first or table.num_rows:
+                frame = pl.from_arrow(table)
+                assert isinstance(frame, pl.DataFrame)
+                _write_csv(frame, self._csv, header=first)
 
     def rejects(self, frame: pl.DataFrame) -> None:
         if self.rejects_path is None:
@@ -110,18 +89,18 @@ class _Writer:
         if first or frame.height:
             frame.write_csv(self._rejects, include_header=first)
 
-    def abort(self) -> None:
-        """Close whatever is open; used when a run stops half way (the files are dropped)."""
+    def close(self) -> None:
+        """Close whatever is open (also when a run stops half way: its files are dropped)."""
         for handle in (self._parquet, self._csv, self._rejects):
             if handle is not None:
                 handle.close()
         self._parquet = self._csv = self._rejects = None
 
-    def close(self) -> None:
-        for handle in (self._parquet, self._csv, self._rejects):
-            if handle is not None:
-                handle.close()
-        self._parquet = self._csv = self._rejects = None
+
+def _write_csv(frame: pl.DataFrame, handle: Any, *, header: bool) -> None:
+    frame.with_columns(pl.col("bands").struct.json_encode()).write_csv(
+        handle, include_header=header, datetime_format="%Y-%m-%dT%H:%M:%S%:z"
+    )
 
 
 def _chunks(path: Path, fmt: str, chunk_bytes: int, max_line_bytes: int) -> Iterator[Chunk]:
@@ -195,6 +174,48 @@ def rate_file(
     return result
 
 
+@dataclass
+class _Batch:
+    """A rated batch, ready to be written and counted."""
+
+    size: int
+    table: pa.Table
+    rejects: pl.DataFrame
+    sums: BatchSums
+    spilled: tuple[int, int] | None = None  # first line and rows set aside for allowances
+
+
+def _rate_batch(
+    rater: BatchRater,
+    totals: Totals,
+    framed: tuple[pl.DataFrame, pl.DataFrame],
+    size: int,
+    spill: Path,
+) -> _Batch:
+    """Rate one chunk's records; calls that draw on an allowance are set aside in `spill`."""
+    frame, shape_rejects = framed
+    accepted, rejected = rater.prepare(frame)
+    if shape_rejects.height:
+        rejected = pl.concat([shape_rejects, rejected]).sort("line")
+    deferred = accepted["deferred"]
+    spilled = None
+    if deferred.any():
+        later = accepted.filter(deferred)
+        later.write_parquet(spill, compression="uncompressed", statistics=False)
+        spilled = (int(later["line"][0]), later.height)
+        accepted = accepted.filter(~deferred)
+    priced = rater.charge(accepted.with_columns(pl.lit(0, dtype=pl.Int64).alias("covered")))
+    table = rater.output(priced)
+    return _Batch(size, table, rejected, totals.summarise(priced, rejected), spilled)
+
+
+def _rate_deferred(rater: BatchRater, totals: Totals, spill: Path, covered: pl.DataFrame) -> _Batch:
+    """Price calls set aside for their allowance, now that the minutes covered are known."""
+    priced = rater.charge(pl.read_parquet(spill).join(covered, on="line", how="left"))
+    rejects = empty_rejects()
+    return _Batch(0, rater.output(priced), rejects, totals.summarise(priced, rejects))
+
+
 def _run(
     path: Path,
     rater: BatchRater,
@@ -207,57 +228,106 @@ def _run(
     allowance_used: AllowanceUsed | None,
     progress: Progress | None,
 ) -> EngineResult:
-    """One pass over the file; output staged in `work`."""
+    """One pass over the file; output staged in `work`.
+
+    Batches are rated two at a time in worker threads, unless rating one depends on those
+    before it or calls back into Backhaul (call ids rated by earlier imports, a second pass
+    for repeated ids): then the records are still read ahead, but rated in this thread.
+    Either way they are counted and written in file order.
+    """
     for stale in work.iterdir():
         stale.unlink()
     staged_rated = work / f"rated{suffix}"
     staged_rejects = work / "rejects.csv"
     writer = _Writer(staged_rated if rated else None, staged_rejects if rejects else None)
     result = EngineResult()
-    totals = _Totals(
+    totals = Totals(
         rater.c,
         by_account=rater.plan_code is None,
         account_names=rater.account_names,
         line_numbers=rater.line_numbers,
     )
-    deferred_files: list[Path] = []
+    parallel = rater.already_rated is None and rater.repeated.suspects is None
+    total_bytes = path.stat().st_size
+    chunks = _chunks(path, rater.fmt, chunk_bytes, rater.max_line_bytes)
+    spills: list[Path] = []
+    spill_lines: dict[Path, tuple[int, int]] = {}  # first line and rows of each spill
+    workers = ThreadPoolExecutor(_WORKERS, thread_name_prefix="rating")
+    writing = ThreadPoolExecutor(1, thread_name_prefix="rating-write")
+    ahead: deque[tuple[int, Path, Future[Any]]] = deque()
+    written: Future[None] | None = None
+
+    def read_ahead() -> None:
+        while len(ahead) < _WORKERS + 1:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            spill = work / f"deferred-{len(spills):05d}.parquet"
+            spills.append(spill)
+            if parallel:
+                future = workers.submit(
+                    lambda c=chunk, s=spill: _rate_batch(
+                        rater, totals, rater.frame(c, path), len(c.data), s
+                    )
+                )
+            else:
+                future = workers.submit(rater.frame, chunk, path)
+            ahead.append((len(chunk.data), spill, future))
+
+    def take(batch: _Batch) -> None:
+        nonlocal written
+        totals.add(batch.sums)
+        if written is not None:
+            written.result()
+        written = writing.submit(writer.write, batch.table, batch.rejects)
+
     try:
-        total_bytes = path.stat().st_size
-        done = 0
         # An empty batch first: the output files get their columns even if nothing is rated.
         empty, _ = rater.prepare(empty_records())
-        writer.rated(rater.output(rater.charge(empty.with_columns(pl.lit(0).alias("covered")))))
-        writer.rejects(empty_rejects())
-        for chunk in _chunks(path, rater.fmt, chunk_bytes, rater.max_line_bytes):
-            frame, shape_rejects = rater.frame(chunk, path)
-            accepted, rejected = rater.prepare(frame)
-            rejected = pl.concat([shape_rejects, rejected]).sort("line")
-            writer.rejects(rejected)
-            totals.rejects(rejected)
-            later = accepted.filter(pl.col("deferred"))
-            now_rows = accepted.filter(~pl.col("deferred")).with_columns(
-                pl.lit(0, dtype=pl.Int64).alias("covered")
+        take(
+            _Batch(
+                0,
+                rater.output(rater.charge(empty.with_columns(pl.lit(0).alias("covered")))),
+                empty_rejects(),
+                BatchSums(),
             )
-            if later.height:
-                spill = work / f"deferred-{len(deferred_files):05d}.parquet"
-                later.write_parquet(spill, compression="uncompressed", statistics=False)
-                deferred_files.append(spill)
-            priced = rater.charge(now_rows)
-            totals.rated(priced)
-            writer.rated(rater.output(priced))
-            done += len(chunk.data)
+        )
+        done = 0
+        read_ahead()
+        while ahead:
+            size, spill, future = ahead.popleft()
+            outcome = future.result()
+            read_ahead()
+            batch = outcome if parallel else _rate_batch(rater, totals, outcome, size, spill)
+            take(batch)
+            if batch.spilled is not None:
+                spill_lines[spill] = batch.spilled
+            done += size
             if progress is not None:
                 progress(min(done, total_bytes), total_bytes)
-        if deferred_files:
-            covered = _allowance_cover(deferred_files, allowance_used)
-            for spill in deferred_files:
-                rows = pl.read_parquet(spill).join(covered, on="line", how="left")
-                priced = rater.charge(rows)
-                totals.rated(priced)
-                writer.rated(rater.output(priced))
-        writer.close()
+        deferred = list(spill_lines)
+        if deferred:
+            covered = _allowance_cover(deferred, allowance_used)
+            lines = covered["line"]
+            pending: deque[Future[_Batch]] = deque()
+            for spill in deferred:
+                # Spilled rows are in line order, and `covered` sorted by line: each spill
+                # needs only the slice from its first line.
+                first, rows = spill_lines[spill]
+                part = covered.slice(lines.search_sorted(first), rows)
+                pending.append(workers.submit(_rate_deferred, rater, totals, spill, part))
+                if len(pending) > _WORKERS:
+                    take(pending.popleft().result())
+            while pending:
+                take(pending.popleft().result())
+        if written is not None:
+            written.result()
     finally:
-        writer.abort()
+        for _size, _spill, waiting in ahead:
+            waiting.cancel()
+        workers.shutdown(wait=True, cancel_futures=True)
+        writing.shutdown(wait=True)
+        writer.close()
     totals.fill(result)
     result.rated_path = staged_rated if rated else None
     result.rejects_path = staged_rejects if rejects else None
@@ -275,7 +345,7 @@ def _allowance_cover(files: list[Path], allowance_used: AllowanceUsed | None) ->
     calls = (
         pl.scan_parquet(files)
         .select("account_key", "plan", "month", "s", "line", "n", "allowance")
-        .collect()
+        .collect(engine=IN_MEMORY)
     )
     groups = calls.select("account_key", "plan", "month").unique()
     if allowance_used is not None and groups.height:
@@ -295,169 +365,7 @@ def _allowance_cover(files: list[Path], allowance_used: AllowanceUsed | None) ->
         .pipe(lambda remaining: pl.min_horizontal(remaining, pl.col("n")))
         .cast(pl.Int64)
         .alias("covered"),
-    )
-
-
-_FOLD_EVERY = 8
-
-
-class _Totals:
-    """Running counts and sums, kept per batch and folded at the end."""
-
-    def __init__(
-        self,
-        compiled: CompiledTariff,
-        *,
-        by_account: bool = False,
-        account_names: list[str] | None = None,
-        line_numbers: list[str] | None = None,
-    ) -> None:
-        self.c = compiled
-        self.by_account = by_account
-        self.account_names = account_names or []
-        self.line_numbers = line_numbers or []
-        self.read = 0
-        self.rated_count = 0
-        self.rejected = 0
-        self.unanswered = 0
-        self.inclusive = 0
-        self.ex = 0
-        self.inc = 0
-        self.bands = {band: [0, 0] for band in compiled.bands}
-        self.destinations: list[pl.DataFrame] = []
-        self.reasons: dict[str, int] = {}
-        self.account_months: list[pl.DataFrame] = []
-        self.last_calls: list[pl.DataFrame] = []
-
-    def rejects(self, rejects: pl.DataFrame) -> None:
-        self.rejected += rejects.height
-        self.read += rejects.height
-        if rejects.height:
-            counts = rejects.group_by(pl.col("reason").str.split(":").list.first()).len()
-            for reason, count in counts.iter_rows():
-                self.reasons[reason] = self.reasons.get(reason, 0) + count
-
-    def rated(self, rated: pl.DataFrame) -> None:
-        if rated.height == 0:
-            return
-        self.read += rated.height
-        self.rated_count += rated.height
-        sums = rated.select(
-            (~pl.col("answered")).sum().alias("unanswered"),
-            pl.col("inclusive").sum().alias("inclusive"),
-            pl.col("ex_pence").sum().alias("ex"),
-            pl.col("inc_pence").sum().alias("inc"),
-            *[pl.col(f"minutes_{b}").sum().alias(f"m{i}") for i, b in enumerate(self.c.bands)],
-            *[pl.col(f"_charged_{i}").sum().alias(f"c{i}") for i in range(len(self.c.bands))],
-        ).row(0, named=True)
-        self.unanswered += int(sums["unanswered"])
-        self.inclusive += int(sums["inclusive"])
-        self.ex += int(sums["ex"])
-        self.inc += int(sums["inc"])
-        for i, band in enumerate(self.c.bands):
-            self.bands[band][0] += int(sums[f"m{i}"])
-            self.bands[band][1] += int(sums[f"c{i}"])
-        self.destinations.append(
-            rated.group_by("class").agg(
-                pl.len().alias("calls"),
-                pl.col("answered").sum().alias("answered"),
-                pl.col("n").sum().alias("minutes"),
-                pl.col("ex_pence").sum().alias("ex"),
-                pl.col("inc_pence").sum().alias("inc"),
-            )
-        )
-        if not self.by_account:
-            return
-        self.account_months.append(
-            rated.filter(pl.col("answered"))
-            .group_by("account_index", "month")
-            .agg(
-                pl.len().alias("calls"),
-                pl.col("n").sum().alias("minutes"),
-                pl.col("covered").sum().alias("covered"),
-                pl.col("ex_pence").sum().alias("ex_pence"),
-                (pl.col("inc_pence") - pl.col("ex_pence")).sum().alias("vat_pence"),
-            )
-        )
-        self.last_calls.append(
-            rated.filter(pl.col("matched_line")).group_by("line_index").agg(pl.col("s").max())
-        )
-        if len(self.account_months) >= _FOLD_EVERY:
-            # Keep one row per account and month (and per number), not one per batch.
-            self.account_months = [
-                pl.concat(self.account_months, how="vertical_relaxed")
-                .group_by("account_index", "month")
-                .agg(pl.all().sum())
-            ]
-            self.last_calls = [
-                pl.concat(self.last_calls).group_by("line_index").agg(pl.col("s").max())
-            ]
-
-    def fill(self, result: EngineResult) -> None:
-        result.read = self.read
-        result.rated = self.rated_count
-        result.rejected = self.rejected
-        result.unanswered = self.unanswered
-        result.inclusive = self.inclusive
-        result.total_ex_pence = self.ex
-        result.total_inc_pence = self.inc
-        result.by_band = {
-            band: {"minutes": values[0], "charged_minutes": values[1]}
-            for band, values in self.bands.items()
-        }
-        result.by_reason = dict(sorted(self.reasons.items()))
-        if self.destinations:
-            folded = (
-                pl.concat(self.destinations).group_by("class").agg(pl.all().sum()).sort("class")
-            )
-            result.by_destination = {
-                self.c.classes[row["class"]]: {
-                    "calls": int(row["calls"]),
-                    "answered": int(row["answered"]),
-                    "minutes": int(row["minutes"]),
-                    "ex_pence": int(row["ex"]),
-                    "inc_pence": int(row["inc"]),
-                }
-                for row in folded.iter_rows(named=True)
-            }
-        schema = {
-            "account_key": pl.String,
-            "month": pl.Int32,
-            "calls": pl.UInt32,
-            "minutes": pl.Int64,
-            "covered": pl.Int64,
-            "ex_pence": pl.Int64,
-            "vat_pence": pl.Int64,
-        }
-        months = [f for f in self.account_months if f.height]
-        result.account_months = (
-            pl.concat(months, how="vertical_relaxed")
-            .group_by("account_index", "month")
-            .agg(pl.all().sum())
-            .select(
-                lit_series(self.account_names, pl.String)
-                .gather(pl.col("account_index"))
-                .alias("account_key"),
-                pl.exclude("account_index"),
-            )
-            .sort("account_key", "month")
-            if months
-            else pl.DataFrame(schema=schema)
-        )
-        calls = [f for f in self.last_calls if f.height]
-        result.last_calls = (
-            pl.concat(calls)
-            .group_by("line_index")
-            .agg(pl.col("s").max())
-            .select(
-                lit_series(self.line_numbers, pl.String)
-                .gather(pl.col("line_index"))
-                .alias("caller_n"),
-                "s",
-            )
-            if calls
-            else pl.DataFrame(schema={"caller_n": pl.String, "s": pl.Int64})
-        )
+    ).sort("line")
 
 
 def check_file(path: Path, fmt: str) -> None:
@@ -473,7 +381,5 @@ def parquet_to_csv(source: Path, target: Path) -> None:
         for batch in pq.ParquetFile(source).iter_batches(batch_size=200_000):
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
-            frame.with_columns(pl.col("bands").struct.json_encode()).write_csv(
-                handle, include_header=first, datetime_format="%Y-%m-%dT%H:%M:%S%:z"
-            )
+            _write_csv(frame, handle, header=first)
             first = False

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from backhaul.core.errors import InvalidInput
-from backhaul.rating.rules import (
+from backhaul.rating.tariff_rules import (
     MINUTES_PER_DAY,
     MINUTES_PER_WEEK,
     BandScheme,
@@ -30,6 +30,9 @@ PERCENT_SCALE = 10**4  # the admin fee multiplier: 10000 + percent * 100
 PENNY_UNITS = _AMOUNT_SCALE * PERCENT_SCALE // 100
 EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 SHOWN_CHARACTERS = 40
+#: A batch is held in memory whole anyway: Polars' in-memory engine costs less for it than
+#: the streaming one.
+IN_MEMORY = "in-memory"
 
 
 # --- time zone offsets -------------------------------------------------------------------------

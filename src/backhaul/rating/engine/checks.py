@@ -1,0 +1,280 @@
+"""The checks a record must pass, in order, each with the message of its failure; repeated ids.
+
+A batch is first tested with every check at once (one boolean per record); the order of the
+checks and their messages matter only for the few records that fail, so only those are
+looked at closely (:func:`first_failures`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import polars as pl
+
+from backhaul.rating.engine.tables import (
+    END_SECOND,
+    FIRST_SECOND,
+    FIRST_YEAR,
+    LAST_YEAR,
+    SHOWN_CHARACTERS,
+    CompiledTariff,
+)
+from backhaul.rating.importers import CALL_ID, CANONICAL, DISPOSITIONS, NEGATIVE_BILLSEC
+
+
+class Check(NamedTuple):
+    condition: pl.Expr
+    message: pl.Expr
+    #: Fails only where a later check fails too: not needed to tell whether a record fails.
+    implied: bool = False
+
+
+def lit_series(values: list[object], dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
+    return pl.lit(pl.Series(values, dtype=dtype))
+
+
+def shown(column: str) -> pl.Expr:
+    """A field as quoted in a message: at most a few dozen characters."""
+    return pl.concat_str(
+        [pl.lit("'"), pl.col(column).fill_null("").str.slice(0, SHOWN_CHARACTERS), pl.lit("'")]
+    )
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """What the checks depend on besides the record: the tariff and how the file is read."""
+
+    compiled: CompiledTariff
+    fmt: str
+    asterisk_utc: bool
+    what_if: bool  # rating on a given plan: no account checks
+
+
+def record_checks(settings: CheckSettings, *, flags_lowercase: bool = False) -> list[Check]:
+    """Every check a record must pass, in order, each with the message of its failure.
+
+    With `flags_lowercase` the batch is known to hold ``operator_assisted`` only as
+    ``true`` or ``false``, so that check cannot fail and is skipped.
+    """
+    c = settings.compiled
+    canonical = settings.fmt == CANONICAL
+    zone_name = "UTC" if settings.asterisk_utc else c.tariff.timezone
+    time_name = "answered_at" if canonical else "answer"
+    time_message = (
+        "answered_at: not an ISO 8601 time with offset: "
+        if canonical
+        else f"answer: not a valid {zone_name} time: "
+    )
+    plan_max = lit_series(c.plan_max_call, pl.Int64).gather(pl.col("plan"))
+    exempt = lit_series(c.max_exempt, pl.Boolean).gather(pl.col("class"))
+    free = lit_series(c.free, pl.Boolean).gather(pl.col("class"))
+    has_rate = lit_series(c.has_rate, pl.Boolean).gather(pl.col("rate_row"))
+    family_name = lit_series(c.families, pl.String).gather(pl.col("family"))
+    class_name = lit_series(c.classes, pl.String).gather(pl.col("class"))
+    answered = pl.col("answered")
+    record_limit = c.tariff.max_record_minutes
+    never = pl.lit(False)
+    return [
+        Check(
+            ~pl.col("call_id").str.contains(CALL_ID),
+            pl.concat_str([pl.lit("call_id: not a call id: "), shown("call_id")]),
+        ),
+        Check(
+            pl.col("s").is_null(),
+            pl.concat_str([pl.lit(time_message), shown("answered_at")]),
+        ),
+        Check(
+            (pl.col("s") < FIRST_SECOND) | (pl.col("s") >= END_SECOND),
+            pl.lit(f"{time_name}: outside the years {FIRST_YEAR} to {LAST_YEAR}"),
+        ),
+        Check(
+            pl.col("billsec").str.contains(NEGATIVE_BILLSEC),
+            pl.concat_str([pl.lit("billsec: negative duration: "), shown("billsec")]),
+            implied=True,  # a negative number is not a whole number of seconds either
+        ),
+        Check(
+            ~pl.col("billsec_ok"),
+            pl.concat_str([pl.lit("billsec: not a whole number of seconds: "), shown("billsec")]),
+        ),
+        Check(
+            ~pl.col("disposition").is_in(list(DISPOSITIONS)),
+            pl.concat_str(
+                [
+                    pl.lit(f"disposition: expected {', '.join(DISPOSITIONS)}: "),
+                    shown("disposition"),
+                ]
+            ),
+        ),
+        Check(
+            never
+            if flags_lowercase
+            else ~pl.col("operator_assisted").str.to_lowercase().is_in(["true", "false"]),
+            pl.concat_str(
+                [
+                    pl.lit("operator_assisted: expected true or false: "),
+                    shown("operator_assisted"),
+                ]
+            ),
+        ),
+        Check(
+            pl.col("caller_n").is_null(),
+            pl.concat_str([pl.lit("caller: not a phone number: "), shown("caller")]),
+        ),
+        Check(
+            pl.col("callee_n").is_null(),
+            pl.concat_str([pl.lit("callee: not a phone number: "), shown("callee")]),
+        ),
+        Check(
+            pl.col("class").is_null(),
+            pl.concat_str([pl.lit("callee: no destination class for "), pl.col("callee_n")]),
+        ),
+        *([] if settings.what_if else _who_checks(c)),
+        Check(
+            ~free & ~has_rate,
+            pl.concat_str(
+                [pl.lit("callee: no rate for "), class_name, pl.lit(" calls on "), family_name]
+            ),
+        ),
+        Check(
+            answered & (pl.col("billsec_n") > record_limit * 60),
+            pl.concat_str(
+                [
+                    pl.lit("billsec: "),
+                    pl.col("billsec"),
+                    pl.lit(f" seconds is longer than any call accepted ({record_limit} minutes)"),
+                ]
+            ),
+        ),
+        Check(
+            answered & (plan_max > 0) & ~exempt & (pl.col("billsec_n") > plan_max),
+            pl.concat_str(
+                [
+                    pl.lit("billsec: "),
+                    pl.col("billsec"),
+                    pl.lit(
+                        f" seconds is over the {c.tariff.max_call_minutes}-minute maximum "
+                        f"call ({c.tariff.max_call_clause})"
+                    ),
+                ]
+            ),
+        ),
+    ]
+
+
+def _who_checks(c: CompiledTariff) -> list[Check]:
+    """Who is calling: the account field, else the caller's number (imports only)."""
+    given = pl.col("account") != ""
+    has_line = pl.col("line_account").is_not_null()
+    own_line = pl.col("matched_line")
+    in_service = (pl.col("s") >= pl.col("line_start")) & (pl.col("s") < pl.col("line_end"))
+    day = (
+        pl.from_epoch(pl.col("s"), time_unit="s")
+        .dt.replace_time_zone("UTC")
+        .dt.convert_time_zone(c.tariff.timezone)
+        .dt.strftime("%Y-%m-%d")
+    )
+    return [
+        Check(
+            given & ~pl.col("account_known"),
+            pl.concat_str([pl.lit("account: unknown account "), shown("account")]),
+        ),
+        Check(
+            given & has_line & ~own_line,
+            pl.concat_str(
+                [
+                    pl.lit("caller: "),
+                    pl.col("caller_n"),
+                    pl.lit(" is held by account "),
+                    pl.col("line_account"),
+                    pl.lit(", not "),
+                    pl.col("account"),
+                ]
+            ),
+        ),
+        Check(
+            ~given & ~has_line,
+            pl.concat_str(
+                [
+                    pl.lit("caller: unknown number "),
+                    pl.col("caller_n"),
+                    pl.lit(" and no account given"),
+                ]
+            ),
+        ),
+        Check(
+            own_line & ~in_service,
+            pl.concat_str(
+                [pl.lit("caller: "), pl.col("caller_n"), pl.lit(" was not in service on "), day]
+            ),
+        ),
+        Check(
+            pl.col("plan").is_null(),
+            pl.concat_str(
+                [
+                    pl.lit("account: "),
+                    pl.col("account"),
+                    pl.lit(" has no phone number on this brand"),
+                ]
+            ),
+        ),
+    ]
+
+
+def any_failure(checks: list[Check]) -> pl.Expr:
+    """True where a record fails some check (a check that is null does not fail)."""
+    return pl.any_horizontal(
+        [check.condition.fill_null(False) for check in checks if not check.implied]
+    )
+
+
+def first_failures(failing: pl.DataFrame, checks: list[Check]) -> pl.Series:
+    """The message of the first check each of these (failing) records fails."""
+    code: pl.Expr = pl.lit(None, dtype=pl.Int8)
+    for index, check in reversed(list(enumerate(checks))):
+        code = pl.when(check.condition).then(pl.lit(index, dtype=pl.Int8)).otherwise(code)
+    message: pl.Expr = pl.lit(None, dtype=pl.String)
+    for index, check in enumerate(checks):
+        message = pl.when(pl.col("_check") == index).then(check.message).otherwise(message)
+    return failing.with_columns(code.alias("_check")).select(message.alias("reason")).to_series()
+
+
+class RepeatedIds:
+    """Call ids repeated in a file, found exactly with bounded memory.
+
+    A first pass keeps only a 64-bit fingerprint per valid record. If no fingerprint occurs
+    twice, no id does, and nothing more is needed (the usual case). Otherwise the file is
+    rated again knowing the few fingerprints that repeat; records carrying one are
+    compared by their full id, in file order, and every one after the first is a duplicate.
+    """
+
+    def __init__(self, suspects: pl.Series | None = None) -> None:
+        self.suspects = suspects
+        self.first_line: dict[str, int] = {}
+        self.fingerprints: list[pl.Series] = []
+
+    def mark(self, frame: pl.DataFrame, valid: pl.Series) -> pl.Series:
+        """True for valid records whose id appeared in an earlier valid record."""
+        hashes = frame.select(pl.col("call_id").hash(seed=4)).to_series()
+        if self.suspects is None:
+            self.fingerprints.append(hashes.filter(valid))
+            return pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
+        suspect = hashes.is_in(self.suspects.implode()) & valid
+        duplicate = [False] * frame.height
+        for index in suspect.arg_true().to_list():
+            call_id = frame["call_id"][index]
+            line = frame["line"][index]
+            if call_id in self.first_line:
+                duplicate[index] = True
+            else:
+                self.first_line[call_id] = line
+        return pl.Series(duplicate, dtype=pl.Boolean)
+
+    def repeated(self) -> pl.Series | None:
+        """After a first pass: the fingerprints seen more than once, or None."""
+        if not self.fingerprints:
+            return None
+        every = pl.concat(self.fingerprints)
+        self.fingerprints = []
+        repeated = every.filter(every.is_duplicated()).unique()
+        return repeated if len(repeated) else None
