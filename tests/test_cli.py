@@ -234,3 +234,26 @@ def test_catalogue_show_json(cli) -> None:
         "domain-com",
         "topup-10gb",
     }
+
+
+def test_subscription_order_records_the_promised_date(cli) -> None:
+    created = cli(
+        "accounts", "create", "--brand", "plugin", "--name", "Ada Lane",
+        "--email", "ada@lane.example.com", "--json",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    number = json.loads(created.stdout)["number"]
+    order = ["subscriptions", "create", "--account", number, "--product"]
+    product = json.loads(cli("catalogue", "show", "plugin", "--json").stdout)["products"][0]["key"]
+    ordered = cli(*order, product, "--start", "2099-03-10", "--promised", "2099-03-03", "--json")
+    assert ordered.returncode == 0, ordered.stderr
+    subscription = json.loads(ordered.stdout)
+    assert (subscription["status"], subscription["promised_start_date"]) == (
+        "ordered",
+        "2099-03-03",
+    )
+    refused = cli(*order, product, "--start", "2099-03-10", "--promised", "2001-01-01")
+    # The order date is today's, so only the fixed part of the message is compared.
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: promised: 2001-01-01 is before the order date 2")
+    assert refused.stderr.count("\n") == 1

@@ -35,6 +35,7 @@ class SubscriptionAdmin(ModelAdmin):
         "term_months",
         "market",
         "service_start_date",
+        "promised_start_date",
         "minimum_period_end",
     ]
     list_filter = ["status", "product__brand", "product__kind", "term_months"]
@@ -47,6 +48,7 @@ class SubscriptionAdmin(ModelAdmin):
         "market",
         "status",
         "ordered_on",
+        "promised_start_date",
         "service_start_date",
         "minimum_period_end",
         "notice_days",

@@ -1,4 +1,5 @@
-"""`backhaul subscriptions create --account N --product KEY [--term N] [--market M] --start D`."""
+"""`backhaul subscriptions create --account N --product KEY [--term N] [--market M] --start D
+[--promised D]`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ class Command(BackhaulCommand):
         create.add_argument("--term", type=int, help="minimum period in months")
         create.add_argument("--market", help="OFCOM market (1-2 or 3) where prices depend on it")
         create.add_argument("--start", required=True, help="Service Start Date, YYYY-MM-DD")
+        create.add_argument(
+            "--promised",
+            help="date promised to the customer for the service, YYYY-MM-DD "
+            "(default: the requested start)",
+        )
         create.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -31,6 +37,9 @@ class Command(BackhaulCommand):
             term=options["term"],
             market=options["market"],
             start=parse_date(options["start"], field="--start"),
+            promised=(
+                parse_date(options["promised"], field="--promised") if options["promised"] else None
+            ),
             now=timezone.now(),
         )
         payload = {
@@ -41,6 +50,7 @@ class Command(BackhaulCommand):
             "market": subscription.market,
             "status": subscription.status,
             "service_start_date": subscription.service_start_date,
+            "promised_start_date": subscription.promised_start_date,
             "minimum_period_end": subscription.minimum_period_end,
             "price": price_text(subscription.price_version.amount),
         }
