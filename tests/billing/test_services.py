@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
@@ -181,3 +183,39 @@ class BillRunProperties(TestCase):
             billrun_run(on=date(2026, 11, 1), now=NOW)
         assert sorted(Invoice.objects.values_list("number", "account_id", "total")) == before
         assert len(before) == len(starts)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_chunks_are_written_while_the_next_is_drafted(monkeypatch) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the overlapped writer runs on PostgreSQL: set DATABASE_URL=postgres://...")
+    from backhaul.billing import services
+
+    for n in range(10):
+        new_mps_customer(f"Overlap{n} Ltd")
+    drafts = [draft_as_dict(a, d) for a, d in billrun_dry_run(on=date(2026, 11, 15))]
+    writers = []
+    issue = services._issue_on_writer
+
+    def recording(drafted, bill_run_id):
+        writers.append(threading.current_thread().name)
+        return issue(drafted, bill_run_id)
+
+    monkeypatch.setattr(services, "_issue_on_writer", recording)
+    bill_run, result = billrun_run(on=date(2026, 11, 15), now=NOW, chunk_size=3)
+    # Four chunks (3 + 3 + 3 + 1), each issued on the writer thread, in order.
+    assert len(writers) == 4
+    assert all(name.startswith("billrun-writer") for name in writers)
+    issued = [invoice_as_dict(i) for i in Invoice.objects.order_by("number")]
+
+    def strip(invoice: dict) -> dict:
+        return {k: v for k, v in invoice.items() if k not in ("number", "kind")}
+
+    assert [strip(i) for i in issued] == [strip(d) for d in drafts]
+    assert result.issued == [f"PB-INV-{n:07d}" for n in range(1, 11)]
+    assert bill_run.invoices_issued == 10
+    assert bill_run.total == Decimal("769.10")  # 10 x (£64.09 + £12.82 VAT)
+    assert all(line.clause_text for line in InvoiceLine.objects.all())
+    assert not PendingCharge.objects.filter(billed_on__isnull=True).exists()
+    _, again = billrun_run(on=date(2026, 11, 15), now=NOW, chunk_size=3)
+    assert (again.issued, again.skipped_existing) == ([], 10)

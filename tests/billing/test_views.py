@@ -64,7 +64,7 @@ def test_staff_pdf_and_credit_note_action(client, two_customers) -> None:
     assert pdf.content.startswith(b"%PDF-")
     client.post(
         reverse("admin:billing_invoice_changelist"),
-        {"action": "credit_in_full", "_selected_action": [mine.pk]},
+        {"action": "credit_in_full", "_selected_action": [mine.pk], "_confirmed": "yes"},
     )
     note = Invoice.objects.get(credits_invoice=mine)
     assert note.total == -mine.total

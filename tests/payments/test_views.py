@@ -98,6 +98,10 @@ def test_staff_are_refused_and_visitors_sent_to_sign_in(client) -> None:
     assert client.get(reverse("payments:balance")).status_code == 403
 
 
+# Console actions ask first; these posts are the "Yes, go ahead" that follows.
+CONFIRMED = {"_confirmed": "yes"}
+
+
 @pytest.fixture
 def admin_client(client):
     admin = User.objects.create_superuser(username="root", password="x" * 12, email="r@x.test")
@@ -114,20 +118,26 @@ def test_console_account_page_records_a_payment_and_shows_errors(admin_client) -
     assert invoice.number in page.content.decode()
     act = reverse("admin:payments_creditcontrolaccount_act", args=[account.pk, "payment"])
     bad = admin_client.post(
-        act, {"payment-amount": "-1", "payment-method": "card", "payment-on": "2026-11-20"}
+        act,
+        {"payment-amount": "-1", "payment-method": "card", "payment-on": "2026-11-20", **CONFIRMED},
     )
     assert bad.status_code == 200
     assert "must be more than zero, not -1" in bad.content.decode()
     assert not Payment.objects.exists()
     good = admin_client.post(
         act,
-        {"payment-amount": "100.00", "payment-method": "card", "payment-on": "2026-11-20"},
+        {
+            "payment-amount": "100.00",
+            "payment-method": "card",
+            "payment-on": "2026-11-20",
+            **CONFIRMED,
+        },
         follow=True,
     )
     assert "Recorded £100.00" in good.content.decode()
     assert Payment.objects.get().amount == D("100.00")
     hold = reverse("admin:payments_creditcontrolaccount_act", args=[account.pk, "hold"])
-    admin_client.post(hold, {"hold-reason": "explained on the phone"})
+    admin_client.post(hold, {"hold-reason": "explained on the phone", **CONFIRMED})
     assert DunningState.objects.get(account=account).held
 
 
@@ -145,8 +155,8 @@ def test_console_resolves_a_dispute_with_a_credit_note(admin_client) -> None:
     )
     url = reverse("admin:payments_dispute_resolve", args=[dispute.pk])
     assert admin_client.get(url).status_code == 200
-    bad = admin_client.post(url, {"note": "upheld", "credit": "one:4.25"})
+    bad = admin_client.post(url, {"note": "upheld", "credit": "one:4.25", **CONFIRMED})
     assert "write line:net such as 2:30.00" in bad.content.decode()
-    admin_client.post(url, {"note": "upheld", "credit": "1:4.25"})
+    admin_client.post(url, {"note": "upheld", "credit": "1:4.25", **CONFIRMED})
     dispute.refresh_from_db()
     assert (dispute.status, dispute.credited) == ("credited", D("5.10"))

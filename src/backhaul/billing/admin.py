@@ -15,6 +15,7 @@ from unfold.decorators import action
 from backhaul.billing.documents import invoice_pdf
 from backhaul.billing.models import BillRun, Invoice, InvoiceLine, PendingCharge
 from backhaul.billing.services import credit_note_issue
+from backhaul.console.confirm import confirm_action
 from backhaul.core.errors import BackhaulError
 
 
@@ -77,6 +78,7 @@ class InvoiceAdmin(ReadOnly, ModelAdmin):
         return format_html('<a href="{}">PDF</a>', url)
 
     @action(description="Credit in full with a credit note", permissions=["credit"])
+    @confirm_action
     def credit_in_full(self, request: HttpRequest, queryset: Any) -> None:
         from django.utils import timezone
 

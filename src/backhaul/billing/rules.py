@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property, lru_cache
 
 from backhaul.core.money import Rounding, Taxed, quantize
 from backhaul.core.periods import add_months, prorate
@@ -31,6 +32,9 @@ PERIOD_MONTHS = {"monthly": 1, "annual": 12, "two-yearly": 24}
 BILLABLE_STATUSES = frozenset({"active", "suspended", "ceased"})
 
 
+# The date helpers and per-line amounts below are pure, so a bill run of many accounts
+# works each distinct case out once and reuses the answer (lru_cache), nothing more.
+@lru_cache(maxsize=8192)
 def bill_date_in(year: int, month: int, bill_day: int) -> date:
     """The bill date in a month: the account's bill day, or the month's last day when the
     month is shorter (plusnet-business/business-phone-charges#4(a): "monthly invoice date")."""
@@ -39,11 +43,13 @@ def bill_date_in(year: int, month: int, bill_day: int) -> date:
     return date(year, month, min(bill_day, last))
 
 
+@lru_cache(maxsize=8192)
 def next_bill_date(on: date, bill_day: int) -> date:
     following = add_months(date(on.year, on.month, 1), 1)
     return bill_date_in(following.year, following.month, bill_day)
 
 
+@lru_cache(maxsize=8192)
 def previous_bill_date(on: date, bill_day: int) -> date:
     preceding = add_months(date(on.year, on.month, 1), -1)
     return bill_date_in(preceding.year, preceding.month, bill_day)
@@ -53,6 +59,7 @@ def is_bill_date(on: date, bill_day: int) -> bool:
     return bill_date_in(on.year, on.month, bill_day) == on
 
 
+@lru_cache(maxsize=8192)
 def bill_period_containing(day: date, bill_day: int) -> tuple[date, date]:
     """The billing period [start, end) between consecutive bill dates that contains `day`."""
     this_month = bill_date_in(day.year, day.month, bill_day)
@@ -139,7 +146,7 @@ class InvoiceDraft:
     period_end: date
     lines: tuple[DraftLine, ...] = field(default=())
 
-    @property
+    @cached_property
     def total(self) -> Taxed:
         return Taxed.sum_taxed(line.amount for line in self.lines)
 
@@ -148,10 +155,18 @@ class InvoiceDraft:
         by_rate: dict[Decimal, list[Taxed]] = defaultdict(list)
         for line in self.lines:
             by_rate[line.vat_rate].append(line.amount)
+        if len(by_rate) == 1:
+            # One rate: its summary is the invoice total.
+            return {rate: self.total for rate in by_rate}
         return {rate: Taxed.sum_taxed(items) for rate, items in sorted(by_rate.items())}
 
 
 def vat_rate_on(table: Iterable[tuple[date, Decimal]], on: date) -> Decimal:
+    return _vat_rate_on(tuple(table), on)
+
+
+@lru_cache(maxsize=4096)
+def _vat_rate_on(table: tuple[tuple[date, Decimal], ...], on: date) -> Decimal:
     rate = None
     for start, value in sorted(table):
         if start <= on:
@@ -168,10 +183,16 @@ def taxed_amount(amount: Decimal, *, vat: str, rate: Decimal) -> tuple[Taxed, De
     Returns the amount and the rate applied (0 for supplies outside the scope of VAT).
     """
     if vat == "outside-scope":
-        return Taxed.from_net(quantize(amount, rounding=Rounding.HALF_UP), Decimal(0)), Decimal(0)
+        return _taxed(amount, vat, Decimal(0)), Decimal(0)
+    return _taxed(amount, vat, rate), rate
+
+
+@lru_cache(maxsize=16384)
+def _taxed(amount: Decimal, vat: str, rate: Decimal) -> Taxed:
+    # Equal Decimals (5 and 5.00) give the same rounded amount, so they may share an entry.
     if vat == "inclusive":
-        return Taxed.from_gross(quantize(amount, rounding=Rounding.HALF_UP), rate), rate
-    return Taxed.from_net(quantize(amount, rounding=Rounding.HALF_UP), rate), rate
+        return Taxed.from_gross(quantize(amount, rounding=Rounding.HALF_UP), rate)
+    return Taxed.from_net(quantize(amount, rounding=Rounding.HALF_UP), rate)
 
 
 def part_period_amount(
@@ -236,6 +257,7 @@ def _periods(start: date, end: date, *, bill_day: int) -> list[tuple[date, date,
     return out
 
 
+@lru_cache(maxsize=4096)
 def _fmt(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 

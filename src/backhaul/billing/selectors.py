@@ -7,18 +7,36 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from backhaul.billing import rules
+from backhaul.billing.bulk import AnyOf
 from backhaul.billing.models import Invoice, InvoiceLine, PendingCharge
 from backhaul.catalogue.models import PriceVersion, RuleSection, VatRate
 from backhaul.contracts.models import Subscription
-from backhaul.customers.models import Account
+from backhaul.customers.models import Account, Site
+
+
+@dataclass(frozen=True)
+class BillingAccount:
+    """What a bill needs of an account: who it is, where it is, and when it is billed."""
+
+    id: int
+    number: str
+    brand_id: int
+    bill_day: int
+    name: str
+    email: str
+    address: str
+
+    @property
+    def pk(self) -> int:
+        return self.id
 
 
 @dataclass(frozen=True)
 class AccountEvents:
-    account: Account
+    account: BillingAccount
     subscriptions: tuple[rules.SubscriptionFact, ...]
     charges: tuple[rules.ChargeFact, ...]
     billed: tuple[rules.BilledPeriod, ...]
@@ -56,108 +74,162 @@ def billing_terms(brand_id: int) -> rules.BillingTerms:
     )
 
 
-def _price_facts(subscriptions: list[Subscription]) -> dict[int, tuple[rules.PriceFact, ...]]:
-    """Each subscription's price versions for its own term and market (or generic ones)."""
-    product_ids = {s.product_id for s in subscriptions}
-    versions: dict[int, list[PriceVersion]] = defaultdict(list)
-    for version in PriceVersion.objects.filter(product_id__in=product_ids).select_related("clause"):
-        versions[version.product_id].append(version)
-    out = {}
-    for subscription in subscriptions:
-        candidates = versions.get(subscription.product_id, [])
-        specific = [
-            v
-            for v in candidates
-            if v.term in (subscription.term_months, 0) and v.market in (subscription.market, "")
-        ]
-        best: dict[date, PriceVersion] = {}
-        for v in specific:
-            rank = (v.term == subscription.term_months, v.market == subscription.market)
-            current = best.get(v.start)
-            if current is None or rank > (
-                current.term == subscription.term_months,
-                current.market == subscription.market,
-            ):
-                best[v.start] = v
-        out[subscription.pk] = tuple(
-            rules.PriceFact(
-                start=v.start,
-                amount=v.amount,
-                vat=v.vat_treatment,
-                clause=v.clause.clause_id,
-            )
-            for v in sorted(best.values(), key=lambda v: v.start)
+def _price_facts(
+    subscriptions: list[tuple[Any, ...]],
+) -> dict[tuple[int, int, str], tuple[rules.PriceFact, ...]]:
+    """Price versions per (product, term, market): the subscription's own term and market
+    where the catalogue has them, generic ones (term 0, no market) otherwise."""
+    product_ids = {row[2] for row in subscriptions}
+    versions: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in PriceVersion.objects.filter(product_id__in=product_ids).values_list(
+        "product_id", "term", "market", "start", "amount", "vat_treatment", "clause__clause_id"
+    ):
+        versions[row[0]].append(row)
+    out: dict[tuple[int, int, str], tuple[rules.PriceFact, ...]] = {}
+    for _, _, product_id, term, market, *_ in subscriptions:
+        key = (product_id, term, market)
+        if key in out:
+            continue
+        best: dict[date, tuple[tuple[bool, bool], tuple[Any, ...]]] = {}
+        for v in versions.get(product_id, []):
+            if v[1] not in (term, 0) or v[2] not in (market, ""):
+                continue
+            rank = (v[1] == term, v[2] == market)
+            current = best.get(v[3])
+            if current is None or rank > current[0]:
+                best[v[3]] = (rank, v)
+        out[key] = tuple(
+            rules.PriceFact(start=v[3], amount=v[4], vat=v[5], clause=v[6])
+            for _, v in sorted(best.values(), key=lambda item: item[1][3])
         )
     return out
 
 
-def account_events(*, account_ids: list[int], on: date) -> list[AccountEvents]:
-    """Everything the invoice rules need for these accounts, in a handful of queries."""
-    accounts = {
-        a.pk: a
-        for a in Account.objects.filter(pk__in=account_ids)
-        .select_related("brand")
-        .prefetch_related("sites")
+def _addresses(account_ids: list[int]) -> dict[int, str]:
+    """Each account's first site (lowest id) as the address lines of a bill."""
+    out: dict[int, str] = {}
+    for account_id, *lines in (
+        Site.objects.filter(AnyOf(F("account_id"), account_ids))
+        .order_by("account_id", "id")
+        .values_list("account_id", "address_line1", "address_line2", "town", "postcode")
+    ):
+        if account_id not in out:
+            out[account_id] = "\n".join(line for line in lines if line)
+    return out
+
+
+def billing_accounts(account_ids: list[int]) -> dict[int, BillingAccount]:
+    addresses = _addresses(account_ids)
+    return {
+        row[0]: BillingAccount(*row, address=addresses.get(row[0], ""))
+        for row in Account.objects.filter(AnyOf(F("id"), account_ids)).values_list(
+            "id", "number", "brand_id", "bill_day", "name", "primary_email"
+        )
     }
+
+
+def account_events(*, account_ids: list[int], on: date) -> list[AccountEvents]:
+    """Everything the invoice rules need for these accounts, in a handful of queries.
+
+    Rows are read as plain values, not model instances: a bill run reads many thousands.
+    """
+    accounts = billing_accounts(account_ids)
     subscriptions = list(
         Subscription.objects.filter(
-            account_id__in=account_ids, service_start_date__isnull=False
-        ).select_related("product")
+            AnyOf(F("account_id"), account_ids), service_start_date__isnull=False
+        )
+        .order_by("id")
+        .values_list(
+            "id",
+            "account_id",
+            "product_id",
+            "term_months",
+            "market",
+            "status",
+            "service_start_date",
+            "ends_on",
+            "billed_until",
+            "product__key",
+            "product__name",
+            "product__billing_period",
+        )
     )
     prices = _price_facts(subscriptions)
     charges: dict[int, list[rules.ChargeFact]] = defaultdict(list)
-    for charge in PendingCharge.objects.filter(
-        account_id__in=account_ids, billed_on__isnull=True, tax_point__lte=on
-    ).select_related("clause"):
-        charges[charge.account_id].append(
+    for row in PendingCharge.objects.filter(
+        AnyOf(F("account_id"), account_ids), billed_on__isnull=True, tax_point__lte=on
+    ).values_list(
+        "account_id",
+        "id",
+        "kind",
+        "description",
+        "amount",
+        "vat_treatment",
+        "vat",
+        "clause__clause_id",
+        "tax_point",
+        "quantity",
+        "unit_amount",
+    ):
+        charges[row[0]].append(
             rules.ChargeFact(
-                id=charge.pk,
-                kind=charge.kind,
-                description=charge.description,
-                amount=charge.amount,
-                vat_treatment=charge.vat_treatment,
-                vat=charge.vat,
-                clause=charge.clause.clause_id,
-                tax_point=charge.tax_point,
-                quantity=charge.quantity,
-                unit_amount=charge.unit_amount,
+                id=row[1],
+                kind=row[2],
+                description=row[3],
+                amount=row[4],
+                vat_treatment=row[5],
+                vat=row[6],
+                clause=row[7],
+                tax_point=row[8],
+                quantity=row[9],
+                unit_amount=row[10],
             )
         )
+    account_of = {row[0]: row[1] for row in subscriptions}
     billed: dict[int, list[rules.BilledPeriod]] = defaultdict(list)
-    for line in InvoiceLine.objects.filter(
-        subscription_id__in=[s.pk for s in subscriptions],
-        period_start__isnull=False,
-        kind__in=["recurring", "refund"],
-    ).values("subscription__account_id", "subscription_id", "period_start", "period_end", "net"):
-        billed[line["subscription__account_id"]].append(
-            rules.BilledPeriod(
-                subscription_id=line["subscription_id"],
-                start=line["period_start"],
-                end=line["period_end"],
-                net=line["net"],
+    if account_of:
+        for subscription_id, start, end, net in InvoiceLine.objects.filter(
+            AnyOf(F("subscription_id"), list(account_of)),
+            period_start__isnull=False,
+            kind__in=["recurring", "refund"],
+        ).values_list("subscription_id", "period_start", "period_end", "net"):
+            billed[account_of[subscription_id]].append(
+                rules.BilledPeriod(subscription_id=subscription_id, start=start, end=end, net=net)
             )
-        )
     facts: dict[int, list[rules.SubscriptionFact]] = defaultdict(list)
-    for s in subscriptions:
-        facts[s.account_id].append(
+    for (
+        subscription_id,
+        account_id,
+        product_id,
+        term,
+        market,
+        status,
+        service_start,
+        ends_on,
+        billed_until,
+        product_key,
+        product_name,
+        billing_period,
+    ) in subscriptions:
+        facts[account_id].append(
             rules.SubscriptionFact(
-                id=s.pk,
-                product=s.product.key,
-                name=s.product.name,
-                billing_period=s.product.billing_period,
-                status=s.status,
-                service_start=s.service_start_date,
-                ends_on=s.ends_on,
-                prices=prices[s.pk],
-                billed_until=s.billed_until,
+                id=subscription_id,
+                product=product_key,
+                name=product_name,
+                billing_period=billing_period,
+                status=status,
+                service_start=service_start,
+                ends_on=ends_on,
+                prices=prices[(product_id, term, market)],
+                billed_until=billed_until,
             )
         )
     return [
         AccountEvents(
             account=accounts[account_id],
-            subscriptions=tuple(facts.get(account_id, [])),
-            charges=tuple(charges.get(account_id, [])),
-            billed=tuple(billed.get(account_id, [])),
+            subscriptions=tuple(facts.get(account_id, ())),
+            charges=tuple(charges.get(account_id, ())),
+            billed=tuple(billed.get(account_id, ())),
         )
         for account_id in account_ids
         if account_id in accounts
@@ -203,7 +275,9 @@ def invoice_as_dict(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-def draft_as_dict(account: Account, draft: rules.InvoiceDraft, number: str = "") -> dict[str, Any]:
+def draft_as_dict(
+    account: Account | BillingAccount, draft: rules.InvoiceDraft, number: str = ""
+) -> dict[str, Any]:
     total = draft.total
     return {
         "account": account.number,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from backhaul.billing import rules, selectors
+from backhaul.billing import bulk, rules, selectors
+from backhaul.billing.bulk import AnyOf
 from backhaul.billing.choices import BillRunStatus, ChargeKind, DocumentKind
 from backhaul.billing.models import BillRun, DocumentSequence, Invoice, InvoiceLine, PendingCharge
 from backhaul.catalogue.choices import VatTreatment
@@ -110,89 +114,262 @@ def _take_numbers(brand: Brand, kind: str, count: int) -> list[str]:
     return [f"{brand.account_prefix}-{tag}-{n:07d}" for n in range(first, first + count)]
 
 
-def _customer_address(account: Account) -> str:
-    # Sites are prefetched by the bill run's selector; order by id in Python.
-    sites = sorted(account.sites.all(), key=lambda s: s.pk)
-    site = sites[0] if sites else None
-    if site is None:
-        return ""
-    lines = [site.address_line1, site.address_line2, site.town, site.postcode]
-    return "\n".join(line for line in lines if line)
+# Invoices are due on the day of issue.
+PAYMENT_DAYS = 0
+
+INVOICE_FIELDS = (
+    "number",
+    "kind",
+    "brand_id",
+    "account_id",
+    "credits_invoice_id",
+    "bill_run_id",
+    "bill_date",
+    "period_start",
+    "period_end",
+    "due_date",
+    "issued_at",
+    "net",
+    "vat",
+    "total",
+    "vat_summary",
+    "supplier_name",
+    "supplier_address",
+    "supplier_vat_number",
+    "customer_name",
+    "customer_address",
+    "customer_email",
+    "account_number",
+    "reason",
+)
+LINE_FIELDS = (
+    "invoice_id",
+    "position",
+    "kind",
+    "description",
+    "quantity",
+    "unit_amount",
+    "net",
+    "vat",
+    "gross",
+    "vat_rate",
+    "tax_point",
+    "clause_id",
+    "clause_heading",
+    "clause_text",
+    "subscription_id",
+    "period_start",
+    "period_end",
+    "pending_charge_id",
+)
 
 
-def _clauses(ids: set[str]) -> dict[str, Clause]:
-    return {c.clause_id: c for c in Clause.objects.filter(clause_id__in=ids)}
+@dataclass(frozen=True)
+class _Document:
+    """An invoice or credit note ready to write: its row and the draft its lines come from."""
+
+    row: tuple[Any, ...]
+    draft: rules.InvoiceDraft
 
 
-def _invoice_rows(
+def _document(
     *,
-    account: Account,
+    account: selectors.BillingAccount,
+    brand: Brand,
     draft: rules.InvoiceDraft,
     number: str,
     kind: str,
     now: datetime,
-    clauses: dict[str, Clause],
-    bill_run: BillRun | None = None,
-    credits_invoice: Invoice | None = None,
+    bill_run_id: int | None = None,
+    credits_invoice_id: int | None = None,
     reason: str = "",
-) -> tuple[Invoice, list[InvoiceLine]]:
-    brand = account.brand
+) -> _Document:
+    """The invoice row, in INVOICE_FIELDS order: the draft's amounts and a snapshot of the
+    supplier's and customer's names and addresses as they are at issue."""
     total = draft.total
-    payment_days = 0
-    invoice = Invoice(
-        number=number,
-        kind=kind,
-        brand=brand,
-        account=account,
-        credits_invoice=credits_invoice,
-        bill_run=bill_run,
-        bill_date=draft.bill_date,
-        period_start=draft.period_start,
-        period_end=draft.period_end,
-        due_date=draft.bill_date + timedelta(days=payment_days),
-        issued_at=now,
-        net=total.net,
-        vat=total.vat,
-        total=total.gross,
-        vat_summary=[
-            {"rate": str(rate), "net": str(t.net), "vat": str(t.vat), "gross": str(t.gross)}
-            for rate, t in draft.vat_summary().items()
-        ],
-        supplier_name=brand.legal_name,
-        supplier_address=brand.address,
-        supplier_vat_number=brand.vat_number,
-        customer_name=account.name,
-        customer_address=_customer_address(account),
-        customer_email=account.primary_email,
-        account_number=account.number,
-        reason=reason,
+    vat_summary = [
+        {"rate": str(rate), "net": str(t.net), "vat": str(t.vat), "gross": str(t.gross)}
+        for rate, t in draft.vat_summary().items()
+    ]
+    row = (
+        number,
+        kind,
+        brand.pk,
+        account.id,
+        credits_invoice_id,
+        bill_run_id,
+        draft.bill_date,
+        draft.period_start,
+        draft.period_end,
+        draft.bill_date + timedelta(days=PAYMENT_DAYS),
+        now,
+        total.net,
+        total.vat,
+        total.gross,
+        vat_summary,
+        brand.legal_name,
+        brand.address,
+        brand.vat_number,
+        account.name,
+        account.address,
+        account.email,
+        account.number,
+        reason,
     )
-    lines = []
+    return _Document(row=row, draft=draft)
+
+
+def _line_rows(
+    invoice_id: int, draft: rules.InvoiceDraft, clauses: dict[str, tuple[str, str]]
+) -> list[tuple[Any, ...]]:
+    """The invoice's lines in LINE_FIELDS order, each with a snapshot of its clause."""
+    rows = []
     for position, line in enumerate(draft.lines, start=1):
-        clause = clauses.get(line.clause)
-        lines.append(
-            InvoiceLine(
-                invoice=invoice,
-                position=position,
-                kind=line.kind,
-                description=line.description[:300],
-                quantity=line.quantity,
-                unit_amount=line.unit_amount,
-                net=line.amount.net,
-                vat=line.amount.vat,
-                gross=line.amount.gross,
-                vat_rate=line.vat_rate,
-                tax_point=line.tax_point,
-                clause_id=line.clause,
-                clause_heading=clause.heading if clause else "",
-                clause_text=clause.text if clause else "",
-                subscription_id=line.subscription_id,
-                period_start=line.period_start,
-                period_end=line.period_end,
-                pending_charge_id=line.charge_id,
+        heading, text = clauses.get(line.clause, ("", ""))
+        amount = line.amount
+        rows.append(
+            (
+                invoice_id,
+                position,
+                line.kind,
+                line.description[:300],
+                line.quantity,
+                line.unit_amount,
+                amount.net,
+                amount.vat,
+                amount.gross,
+                line.vat_rate,
+                line.tax_point,
+                line.clause,
+                heading,
+                text,
+                line.subscription_id,
+                line.period_start,
+                line.period_end,
+                line.charge_id,
             )
         )
-    return invoice, lines
+    return rows
+
+
+def _clauses(ids: set[str]) -> dict[str, tuple[str, str]]:
+    """Heading and text of each clause, copied onto the lines that cite it."""
+    return {
+        clause_id: (heading, text)
+        for clause_id, heading, text in Clause.objects.filter(clause_id__in=ids).values_list(
+            "clause_id", "heading", "text"
+        )
+    }
+
+
+def _documents_write(documents: list[_Document]) -> list[int]:
+    """Write invoices and their lines; return the invoices' ids, in order.
+
+    On PostgreSQL the ids are reserved first and both tables are filled by COPY; elsewhere
+    the ORM's bulk_create writes the same rows.
+    """
+    clauses = _clauses({line.clause for d in documents for line in d.draft.lines})
+    invoice_rows = [d.row for d in documents]
+    if bulk.copy_supported():
+        ids = bulk.reserve_ids(Invoice, len(documents))
+        bulk.copy_rows(
+            Invoice,
+            ("id", *INVOICE_FIELDS),
+            [(pk, *row) for pk, row in zip(ids, invoice_rows, strict=True)],
+        )
+    else:
+        ids = bulk.create_rows(Invoice, INVOICE_FIELDS, invoice_rows)
+    line_rows = [
+        row
+        for pk, document in zip(ids, documents, strict=True)
+        for row in _line_rows(pk, document.draft, clauses)
+    ]
+    if bulk.copy_supported():
+        bulk.copy_rows(InvoiceLine, LINE_FIELDS, line_rows)
+    else:
+        bulk.create_rows(InvoiceLine, LINE_FIELDS, line_rows)
+    return ids
+
+
+def _issued_for(account_ids: list[int], on: date) -> set[int]:
+    return set(
+        Invoice.objects.filter(
+            AnyOf(F("account_id"), account_ids), bill_date=on, kind=DocumentKind.INVOICE
+        ).values_list("account_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class ChunkDrafts:
+    """A chunk of accounts drafted outside any transaction, ready to issue."""
+
+    on: date
+    drafts: list[tuple[selectors.BillingAccount, rules.InvoiceDraft]]
+    already_issued: int
+    empty: int
+
+
+def chunk_draft(*, account_ids: list[int], on: date) -> ChunkDrafts:
+    """Draft the invoices of these accounts for `on`, leaving out accounts that already
+    have theirs and accounts with nothing to bill. Reads only."""
+    already = _issued_for(account_ids, on)
+    todo_ids = [pk for pk in account_ids if pk not in already]
+    events = selectors.account_events(account_ids=todo_ids, on=on) if todo_ids else []
+    terms: dict[int, rules.BillingTerms] = {}
+    drafts = [(e.account, selectors.draft_for(e, on=on, terms=terms)) for e in events]
+    return ChunkDrafts(
+        on=on,
+        drafts=[(a, d) for a, d in drafts if d.lines],
+        already_issued=len(already),
+        empty=sum(1 for _, d in drafts if not d.lines),
+    )
+
+
+def chunk_issue(drafted: ChunkDrafts, *, now: datetime, bill_run_id: int | None) -> ChunkResult:
+    """Issue a drafted chunk in one transaction: re-check which accounts already have an
+    invoice for the date, take a block of numbers per brand under the sequence's row lock,
+    write invoices and lines, and mark the charges billed."""
+    on = drafted.on
+    result = ChunkResult(empty=drafted.empty)
+    with transaction.atomic():
+        ids = [a.id for a, _ in drafted.drafts]
+        existing = _issued_for(ids, on) if ids else set()
+        result.skipped_existing = drafted.already_issued + len(existing)
+        by_brand: dict[int, list[tuple[selectors.BillingAccount, rules.InvoiceDraft]]] = {}
+        for account, draft in drafted.drafts:
+            if account.id not in existing:
+                by_brand.setdefault(account.brand_id, []).append((account, draft))
+        if not by_brand:
+            return result
+        brands = Brand.objects.in_bulk(list(by_brand))
+        if bill_run_id is not None and not BillRun.objects.filter(pk=bill_run_id).exists():
+            bill_run_id = None
+        documents: list[_Document] = []
+        for brand_id, items in by_brand.items():
+            brand = brands[brand_id]
+            numbers = _take_numbers(brand, DocumentKind.INVOICE, len(items))
+            for (account, draft), number in zip(items, numbers, strict=True):
+                documents.append(
+                    _document(
+                        account=account,
+                        brand=brand,
+                        draft=draft,
+                        number=number,
+                        kind=DocumentKind.INVOICE,
+                        now=now,
+                        bill_run_id=bill_run_id,
+                    )
+                )
+                total = draft.total
+                result.issued.append(number)
+                result.net += total.net
+                result.vat += total.vat
+                result.total += total.gross
+        _documents_write(documents)
+        billed = [line.charge_id for d in documents for line in d.draft.lines if line.charge_id]
+        if billed:
+            PendingCharge.objects.filter(AnyOf(F("id"), billed)).update(billed_on=on)
+    return result
 
 
 def invoices_issue_chunk(
@@ -200,59 +377,54 @@ def invoices_issue_chunk(
 ) -> ChunkResult:
     """Issue the invoices of these accounts for bill date `on`; skip those already issued.
 
-    Drafts are worked out first, outside any transaction; then one short transaction
-    re-checks which accounts already have an invoice for `on`, takes a block of numbers
-    under the brand's sequence lock, and writes invoices, lines and the billed marks.
-    A run killed at any point leaves each chunk either fully issued or not at all, so
-    running again finishes the job with exactly one invoice per account.
+    Drafts are worked out first, outside any transaction (`chunk_draft`); then one short
+    transaction issues them (`chunk_issue`). A run killed at any point leaves each chunk
+    either fully issued or not at all, so running again finishes the job with exactly one
+    invoice per account.
     """
-    events = selectors.account_events(account_ids=account_ids, on=on)
-    terms: dict[int, rules.BillingTerms] = {}
-    drafts = [(e.account, selectors.draft_for(e, on=on, terms=terms)) for e in events]
-    result = ChunkResult()
-    result.empty = sum(1 for _, d in drafts if not d.lines)
-    drafts = [(a, d) for a, d in drafts if d.lines]
-    clause_ids = {line.clause for _, d in drafts for line in d.lines}
-    with transaction.atomic():
-        clauses = _clauses(clause_ids)
-        bill_run = BillRun.objects.filter(pk=bill_run_id).first() if bill_run_id else None
-        existing = set(
-            Invoice.objects.filter(
-                account_id__in=[a.pk for a, _ in drafts], bill_date=on, kind=DocumentKind.INVOICE
-            ).values_list("account_id", flat=True)
-        )
-        result.skipped_existing = len(existing)
-        todo = [(a, d) for a, d in drafts if a.pk not in existing]
-        by_brand: dict[int, list[tuple[Account, rules.InvoiceDraft]]] = {}
-        for account, draft in todo:
-            by_brand.setdefault(account.brand_id, []).append((account, draft))
-        invoices: list[Invoice] = []
-        lines: list[tuple[Invoice, InvoiceLine]] = []
-        for items in by_brand.values():
-            numbers = _take_numbers(items[0][0].brand, DocumentKind.INVOICE, len(items))
-            for (account, draft), number in zip(items, numbers, strict=True):
-                invoice, invoice_lines = _invoice_rows(
-                    account=account,
-                    draft=draft,
-                    number=number,
-                    kind=DocumentKind.INVOICE,
-                    now=now,
-                    clauses=clauses,
-                    bill_run=bill_run,
-                )
-                invoices.append(invoice)
-                lines.extend((invoice, line) for line in invoice_lines)
-                result.issued.append(number)
-                result.net += invoice.net
-                result.vat += invoice.vat
-                result.total += invoice.total
-        Invoice.objects.bulk_create(invoices)
-        for invoice, line in lines:
-            line.invoice = invoice  # now saved: sets the foreign key from its id
-        InvoiceLine.objects.bulk_create([line for _, line in lines], batch_size=2000)
-        billed = [line.pending_charge_id for _, line in lines if line.pending_charge_id]
-        PendingCharge.objects.filter(pk__in=billed).update(billed_on=on)
-    return result
+    return chunk_issue(
+        chunk_draft(account_ids=account_ids, on=on), now=now, bill_run_id=bill_run_id
+    )
+
+
+def _issue_on_writer(drafted: ChunkDrafts, bill_run_id: int | None) -> ChunkResult:
+    return chunk_issue(drafted, now=timezone.now(), bill_run_id=bill_run_id)
+
+
+def invoices_issue_chunks(
+    chunks: list[list[int]], *, on: date, bill_run_id: int | None
+) -> Iterator[ChunkResult]:
+    """Issue chunk after chunk in this process, yielding each chunk's result in order.
+
+    On PostgreSQL, outside an enclosing transaction, the next chunk is drafted while the
+    one before it is written: a writer thread with its own database connection issues
+    chunks one at a time, in order, so the database works while Python drafts. Each chunk
+    is still its own transaction and numbers are still taken one chunk at a time, so a
+    killed run leaves whole chunks issued or not at all, as without the overlap.
+    """
+    overlap = (
+        connection.vendor == "postgresql" and not connection.in_atomic_block and len(chunks) > 1
+    )
+    if not overlap:
+        for chunk in chunks:
+            yield invoices_issue_chunk(
+                account_ids=chunk, on=on, now=timezone.now(), bill_run_id=bill_run_id
+            )
+        return
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="billrun-writer")
+    try:
+        pending: Future[ChunkResult] | None = None
+        for chunk in chunks:
+            drafted = chunk_draft(account_ids=chunk, on=on)
+            if pending is not None:
+                yield pending.result()
+            pending = writer.submit(_issue_on_writer, drafted, bill_run_id)
+        if pending is not None:
+            yield pending.result()
+    finally:
+        # The writer's connection belongs to its thread: close it there.
+        writer.submit(connections.close_all).result()
+        writer.shutdown(wait=True)
 
 
 def billrun_run(
@@ -260,7 +432,7 @@ def billrun_run(
     on: date,
     now: datetime,
     brand_key: str | None = None,
-    chunk_size: int = 500,
+    chunk_size: int = 2000,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[BillRun, ChunkResult]:
     """Issue the invoices of every account whose bill date is `on`, in chunks.
@@ -299,17 +471,13 @@ def billrun_run(
 
 
 def billrun_dry_run(
-    *, on: date, brand_key: str | None = None, chunk_size: int = 500
-) -> list[tuple[Account, rules.InvoiceDraft]]:
+    *, on: date, brand_key: str | None = None, chunk_size: int = 2000
+) -> list[tuple[selectors.BillingAccount, rules.InvoiceDraft]]:
     """What the bill run for `on` would issue now, without writing anything."""
     if brand_key:
         brand_get(brand_key)
     account_ids = selectors.accounts_due(on=on, brand_key=brand_key)
-    issued = set(
-        Invoice.objects.filter(
-            account_id__in=account_ids, bill_date=on, kind=DocumentKind.INVOICE
-        ).values_list("account_id", flat=True)
-    )
+    issued = _issued_for(account_ids, on)
     terms: dict[int, rules.BillingTerms] = {}
     out = []
     for i in range(0, len(account_ids), chunk_size):
@@ -379,21 +547,19 @@ def credit_note_issue(
         lines=tuple(draft_lines),
     )
     number = _take_numbers(invoice.brand, DocumentKind.CREDIT_NOTE, 1)[0]
-    note, note_lines = _invoice_rows(
-        account=invoice.account,
+    account = selectors.billing_accounts([invoice.account_id])[invoice.account_id]
+    document = _document(
+        account=account,
+        brand=invoice.account.brand,
         draft=draft,
         number=number,
         kind=DocumentKind.CREDIT_NOTE,
         now=now,
-        clauses=_clauses({line.clause for line in draft_lines}),
-        credits_invoice=invoice,
+        credits_invoice_id=invoice.pk,
         reason=reason.strip(),
     )
-    note.save()
-    for line in note_lines:
-        line.invoice = note
-    InvoiceLine.objects.bulk_create(note_lines)
-    return note
+    (note_id,) = _documents_write([document])
+    return Invoice.objects.get(pk=note_id)
 
 
 def _credited_by_position(invoice: Invoice) -> dict[int, Decimal]:

@@ -11,7 +11,7 @@ from celery import group, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from backhaul.billing.services import ChunkResult, invoices_issue_chunk
+from backhaul.billing.services import ChunkResult, invoices_issue_chunk, invoices_issue_chunks
 
 
 def _as_dict(result: ChunkResult) -> dict[str, Any]:
@@ -52,10 +52,7 @@ def run_chunks(
 ) -> Iterator[ChunkResult]:
     """Run each chunk: in this process without a broker, on Celery workers with one."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        for chunk in chunks:
-            yield invoices_issue_chunk(
-                account_ids=chunk, on=on, now=timezone.now(), bill_run_id=bill_run_id
-            )
+        yield from invoices_issue_chunks(chunks, on=on, bill_run_id=bill_run_id)
         return
     job = group(issue_chunk.s(chunk, on.isoformat(), bill_run_id) for chunk in chunks)
     for data in job.apply_async().join(propagate=True):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
+from backhaul.console.confirm import confirm_action
 from backhaul.contracts.models import Subscription
 from backhaul.core.errors import BackhaulError, InvalidInput
 from backhaul.core.money import format_amount, parse_amount
@@ -207,6 +208,7 @@ class CreditControlAccountAdmin(ModelAdmin):
         )
         return self._page(request, account)
 
+    @confirm_action("Credit control: {which}")
     def act_view(self, request: HttpRequest, object_id: int, which: str) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseRedirect(
@@ -394,6 +396,7 @@ class DisputeAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
+    @confirm_action("Resolve the dispute")
     def resolve_view(self, request: HttpRequest, dispute_id: int) -> HttpResponse:
         if not request.user.has_perm("payments.change_dispute"):
             raise PermissionDenied
@@ -479,6 +482,7 @@ class DunningStateAdmin(ReadOnlyAdmin):
     actions = ["release_holds"]
 
     @action(description="Release the hold")
+    @confirm_action
     def release_holds(self, request: Any, queryset: Any) -> None:
         for state in queryset[:100]:
             dunning_release(
@@ -509,6 +513,7 @@ class CollectionCaseAdmin(ReadOnlyAdmin):
     actions = ["export_pending"]
 
     @action(description="Export every pending hand-off as CSV (adds the agency cost)")
+    @confirm_action
     def export_pending(self, request: Any, queryset: Any) -> HttpResponse:
         today = timezone.localdate()
         name = f"collections-{today.isoformat()}.csv"
@@ -539,6 +544,7 @@ class EquipmentReturnAdmin(ReadOnlyAdmin):
     actions = ["package_received_today", "returned_today"]
 
     @action(description="Prepaid package received today")
+    @confirm_action
     def package_received_today(self, request: Any, queryset: Any) -> None:
         self._each(
             request,
@@ -549,6 +555,7 @@ class EquipmentReturnAdmin(ReadOnlyAdmin):
         )
 
     @action(description="Equipment returned today")
+    @confirm_action
     def returned_today(self, request: Any, queryset: Any) -> None:
         self._each(
             request,

@@ -5,12 +5,14 @@ restored when the arrears are paid."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
 from backhaul.billing.services import charge_add
+from backhaul.catalogue.models import Charge
 from backhaul.catalogue.selectors import charge_in_force
 from backhaul.contracts.choices import SubscriptionStatus
 from backhaul.contracts.models import Subscription
@@ -181,49 +183,108 @@ def _withdraw_collections(account: Account, on: date) -> None:
     )
 
 
-def _record(
-    account: Account,
-    step: rules.LadderStep,
-    *,
-    cycle: date,
-    on: date,
-    now: datetime,
-    status: str,
-    detail: str,
-    subscriptions: list[int] | None = None,
-    subject: str = "",
-    body: str = "",
-) -> DunningStep:
-    notice = None
-    if status == DunningStepStatus.DONE and subject:
-        notice = notice_send(
-            key=f"dunning:{account.number}:{cycle}:{step.kind}",
-            kind=f"payments.dunning.{step.kind}",
-            subject=subject,
-            body=body,
-            now=now,
-            account=account,
-            clause_id=step.clause,
-        )
-    row, created = DunningStep.objects.get_or_create(
+def _charge_add(
+    account: Account, charge: Charge, *, key: str, description: str, on: date, now: datetime
+) -> Decimal:
+    """Put one of the ladder's catalogue charges on the account's next bill, once per key."""
+    amount = quantize(charge.amount)
+    charge_add(
         account=account,
-        cycle_started_on=cycle,
-        kind=step.kind,
-        defaults={
-            "on": on,
-            "status": status,
-            "clause": step.clause,
-            "notice": notice,
-            "detail": detail[:500],
-            "subscriptions": subscriptions or [],
-            "created_at": now,
-        },
+        key=key,
+        source="payments",
+        description=description,
+        amount=amount,
+        vat_treatment=charge.vat_treatment,
+        clause_id=charge.clause.clause_id,
+        tax_point=on,
+        now=now,
     )
-    if not created and row.status == DunningStepStatus.WAITING:
-        row.on, row.status, row.notice, row.detail = on, status, notice, detail[:500]
-        row.subscriptions = subscriptions or []
-        row.save()
-    return row
+    return amount
+
+
+@dataclass(frozen=True)
+class _Step:
+    """A step of the ladder being taken for an account in one run of arrears."""
+
+    account: Account
+    step: rules.LadderStep
+    cycle: date
+    on: date
+    now: datetime
+    amount: str
+    """What is overdue, as the customer's notice says it."""
+
+    @property
+    def key(self) -> str:
+        return f"dunning:{self.account.number}:{self.cycle}:{self.step.kind}"
+
+    def record(
+        self,
+        status: str,
+        detail: str,
+        *,
+        subscriptions: list[int] | None = None,
+        subject: str = "",
+        letter: str = "",
+    ) -> str:
+        """Record the step's outcome once per run of arrears (a waiting step is updated when
+        it goes ahead), sending the customer `letter` when the step is done."""
+        account = self.account
+        notice = None
+        if status == DunningStepStatus.DONE and subject:
+            notice = notice_send(
+                key=self.key,
+                kind=f"payments.dunning.{self.step.kind}",
+                subject=f"{account.brand.name}: {subject}",
+                body=f"Dear {account.name},\n\n{letter}",
+                now=self.now,
+                account=account,
+                clause_id=self.step.clause,
+            )
+        row, created = DunningStep.objects.get_or_create(
+            account=account,
+            cycle_started_on=self.cycle,
+            kind=self.step.kind,
+            defaults={
+                "on": self.on,
+                "status": status,
+                "clause": self.step.clause,
+                "notice": notice,
+                "detail": detail[:500],
+                "subscriptions": subscriptions or [],
+                "created_at": self.now,
+            },
+        )
+        if not created and row.status == DunningStepStatus.WAITING:
+            row.on, row.status, row.notice, row.detail = self.on, status, notice, detail[:500]
+            row.subscriptions = subscriptions or []
+            row.save()
+        return status
+
+    def on_services(
+        self,
+        targets: list[Subscription],
+        act: Callable[[Subscription], object],
+        *,
+        done: str,
+        nothing: str,
+        subject: str,
+        letter: Callable[[str], str],
+    ) -> str:
+        """Act on each target service and record the step naming them, or record that
+        there was nothing to act on."""
+        if not targets:
+            return self.record(DunningStepStatus.NOTHING_TO_DO, nothing)
+        for subscription in targets:
+            act(subscription)
+        names = ", ".join(s.product.name for s in targets)
+        return self.record(
+            DunningStepStatus.DONE,
+            f"{done}: {names}",
+            subscriptions=[s.pk for s in targets],
+            subject=subject,
+            letter=letter(names),
+        )
 
 
 def _take(
@@ -236,55 +297,43 @@ def _take(
     now: datetime,
 ) -> str:
     total, lines = _overdue_text(book, on)
-    brand = account.brand
-    amount = f"£{format_amount(total)}"
+    taking = _Step(account, step, cycle, on, now, amount=f"£{format_amount(total)}")
+    amount = taking.amount
     if step.kind == DunningStepKind.REMINDER:
-        _record(
-            account,
-            step,
-            cycle=cycle,
-            on=on,
-            now=now,
-            status=DunningStepStatus.DONE,
-            detail=f"{amount} overdue",
-            subject=f"{brand.name}: payment of {amount} is overdue",
-            body=(
-                f"Dear {account.name},\n\nOur records show {amount} unpaid past its due date on "
-                f"account {account.number}:\n{lines}\n\nPlease pay it now, or contact us if "
-                "there is a problem: we would rather hear from you than take further action."
+        return taking.record(
+            DunningStepStatus.DONE,
+            f"{amount} overdue",
+            subject=f"payment of {amount} is overdue",
+            letter=(
+                f"Our records show {amount} unpaid past its due date on account "
+                f"{account.number}:\n{lines}\n\nPlease pay it now, or contact us if there is "
+                "a problem: we would rather hear from you than take further action."
             ),
         )
-        return DunningStepStatus.DONE
     if step.kind == DunningStepKind.RESTRICTION:
-        return _restrict(account, step, cycle=cycle, on=on, now=now, amount=amount)
+        return _restrict(taking)
     if step.kind == DunningStepKind.SUSPENSION:
-        return _suspend(account, step, cycle=cycle, on=on, now=now, amount=amount)
+        return _suspend(taking)
     if step.kind == DunningStepKind.TERMINATION:
-        return _terminate(account, step, cycle=cycle, on=on, now=now, amount=amount)
+        return _terminate(taking)
     if step.kind == DunningStepKind.DEBT_COLLECTION:
         case, _ = CollectionCase.objects.get_or_create(
             account=account,
             cycle_started_on=cycle,
             defaults={"opened_on": on, "debt": book.balance, "created_at": now},
         )
-        _record(
-            account,
-            step,
-            cycle=cycle,
-            on=on,
-            now=now,
-            status=DunningStepStatus.DONE,
-            detail=f"collection case {case.pk} opened for £{format_amount(book.balance)}",
-            subject=f"{brand.name}: your unpaid account may be passed to a collection agency",
-            body=(
-                f"Dear {account.name},\n\n{amount} is still unpaid on account {account.number}:"
-                f"\n{lines}\n\nUnless you pay it now, we will pass the debt, with any interest "
-                "and late payment charges, to a debt collection agency, and the agency's cost "
-                "will be added to what you owe."
+        return taking.record(
+            DunningStepStatus.DONE,
+            f"collection case {case.pk} opened for £{format_amount(book.balance)}",
+            subject="your unpaid account may be passed to a collection agency",
+            letter=(
+                f"{amount} is still unpaid on account {account.number}:\n{lines}\n\nUnless "
+                "you pay it now, we will pass the debt, with any interest and late payment "
+                "charges, to a debt collection agency, and the agency's cost will be added to "
+                "what you owe."
             ),
         )
-        return DunningStepStatus.DONE
-    raise InvalidInput(f"dunning: unknown step {step.kind!r} in the {brand.key} catalogue")
+    raise InvalidInput(f"dunning: unknown step {step.kind!r} in the {account.brand.key} catalogue")
 
 
 def _live_subscriptions(account: Account, kinds: tuple[str, ...]) -> list[Subscription]:
@@ -294,153 +343,97 @@ def _live_subscriptions(account: Account, kinds: tuple[str, ...]) -> list[Subscr
     return list(query.select_related("product").order_by("id"))
 
 
-def _restrict(
-    account: Account, step: rules.LadderStep, *, cycle: date, on: date, now: datetime, amount: str
-) -> str:
+def _restrict(taking: _Step) -> str:
+    account, step, on = taking.account, taking.step, taking.on
     charge = charge_in_force(account.brand, step.charge, on=on) if step.charge else None
     targets = [
         s
         for s in _live_subscriptions(account, step.services)
         if charge is None or not charge.products or s.product.key in charge.products
     ]
-    if not targets:
-        _record(
-            account,
-            step,
-            cycle=cycle,
-            on=on,
-            now=now,
-            status=DunningStepStatus.NOTHING_TO_DO,
-            detail="no service on the account can be restricted",
-        )
-        return DunningStepStatus.NOTHING_TO_DO
-    for subscription in targets:
+
+    def restrict(subscription: Subscription) -> None:
         if charge is not None:
-            charge_add(
-                account=account,
-                key=f"dunning:{account.number}:{cycle}:restriction:S{subscription.pk}",
-                source="payments",
+            _charge_add(
+                account,
+                charge,
+                key=f"{taking.key}:S{subscription.pk}",
                 description=f"{charge.name} (restriction for non-payment): "
                 f"{subscription.product.name}",
-                amount=quantize(charge.amount),
-                vat_treatment=charge.vat_treatment,
-                clause_id=charge.clause.clause_id,
-                tax_point=on,
-                now=now,
+                on=on,
+                now=taking.now,
             )
-    names = ", ".join(s.product.name for s in targets)
-    _record(
-        account,
-        step,
-        cycle=cycle,
-        on=on,
-        now=now,
-        status=DunningStepStatus.DONE,
-        detail=f"restricted: {names}",
-        subscriptions=[s.pk for s in targets],
-        subject=f"{account.brand.name}: service restricted for non-payment",
-        body=(
-            f"Dear {account.name},\n\nBecause {amount} is unpaid on account {account.number} we "
-            f"have restricted: {names}. The restriction is lifted when the arrears are paid."
+
+    return taking.on_services(
+        targets,
+        restrict,
+        done="restricted",
+        nothing="no service on the account can be restricted",
+        subject="service restricted for non-payment",
+        letter=lambda names: (
+            f"Because {taking.amount} is unpaid on account {account.number} we have "
+            f"restricted: {names}. The restriction is lifted when the arrears are paid."
         ),
     )
-    return DunningStepStatus.DONE
 
 
-def _suspend(
-    account: Account, step: rules.LadderStep, *, cycle: date, on: date, now: datetime, amount: str
-) -> str:
-    targets = _live_subscriptions(account, step.services)
-    if not targets:
-        _record(
-            account,
-            step,
-            cycle=cycle,
-            on=on,
-            now=now,
-            status=DunningStepStatus.NOTHING_TO_DO,
-            detail="no active service to suspend",
-        )
-        return DunningStepStatus.NOTHING_TO_DO
-    for subscription in targets:
-        subscription_transition(
+def _suspend(taking: _Step) -> str:
+    account, step = taking.account, taking.step
+    return taking.on_services(
+        _live_subscriptions(account, step.services),
+        lambda subscription: subscription_transition(
             subscription_id=subscription.pk,
             to=SubscriptionStatus.SUSPENDED,
-            at=noon(on),
+            at=noon(taking.on),
             reason=f"suspended for non-payment ({step.clause})",
             actor="dunning",
-        )
-    names = ", ".join(s.product.name for s in targets)
-    _record(
-        account,
-        step,
-        cycle=cycle,
-        on=on,
-        now=now,
-        status=DunningStepStatus.DONE,
-        detail=f"suspended: {names}",
-        subscriptions=[s.pk for s in targets],
-        subject=f"{account.brand.name}: service suspended for non-payment",
-        body=(
-            f"Dear {account.name},\n\nBecause {amount} is unpaid on account {account.number} we "
-            f"have suspended: {names}. Charges continue while the service is suspended; it "
-            "comes back as soon as the arrears are paid."
+        ),
+        done="suspended",
+        nothing="no active service to suspend",
+        subject="service suspended for non-payment",
+        letter=lambda names: (
+            f"Because {taking.amount} is unpaid on account {account.number} we have "
+            f"suspended: {names}. Charges continue while the service is suspended; it comes "
+            "back as soon as the arrears are paid."
         ),
     )
-    return DunningStepStatus.DONE
 
 
-def _terminate(
-    account: Account, step: rules.LadderStep, *, cycle: date, on: date, now: datetime, amount: str
-) -> str:
+def _terminate(taking: _Step) -> str:
     from backhaul.payments.services.leaving import departure_record
 
+    account = taking.account
     params = selectors.dunning_params(account.brand)
     blocked = rules.termination_blocked(
         required=bool(params.get("try_contact_before_termination")),
         attempts=selectors.contact_facts(account),
-        since=cycle,
+        since=taking.cycle,
         clause=params.get("try_contact_before_termination_clause") or params["clause"],
     )
     if blocked:
-        _record(
-            account,
-            step,
-            cycle=cycle,
-            on=on,
-            now=now,
-            status=DunningStepStatus.WAITING,
-            detail=f"termination waits: {blocked}",
-        )
-        return DunningStepStatus.WAITING
+        return taking.record(DunningStepStatus.WAITING, f"termination waits: {blocked}")
     live = Subscription.objects.filter(account=account, status__in=LIVE).order_by("id")
     ended = []
     for subscription in live:
         departure_record(
             subscription_id=subscription.pk,
             kind=DepartureKind.NON_PAYMENT,
-            on=on,
-            now=now,
+            on=taking.on,
+            now=taking.now,
             actor="dunning",
         )
         ended.append(subscription.pk)
-    _record(
-        account,
-        step,
-        cycle=cycle,
-        on=on,
-        now=now,
-        status=DunningStepStatus.DONE,
-        detail=f"terminated {len(ended)} service(s)",
+    return taking.record(
+        DunningStepStatus.DONE,
+        f"terminated {len(ended)} service(s)",
         subscriptions=ended,
-        subject=f"{account.brand.name}: your services have been terminated for non-payment",
-        body=(
-            f"Dear {account.name},\n\n{amount} is still unpaid on account {account.number} and "
-            "we have not been able to reach you, so we have ended your services. Any charges "
-            "for ending them are on your next bill, and the arrears remain payable."
+        subject="your services have been terminated for non-payment",
+        letter=(
+            f"{taking.amount} is still unpaid on account {account.number} and we have not "
+            "been able to reach you, so we have ended your services. Any charges for ending "
+            "them are on your next bill, and the arrears remain payable."
         ),
     )
-    return DunningStepStatus.DONE
 
 
 def _restore(account: Account, state: DunningState, *, on: date, now: datetime) -> int:
@@ -471,15 +464,12 @@ def _restore(account: Account, state: DunningState, *, on: date, now: datetime) 
                 )
             elif step is not None and step.lift_charge and subscription.status in LIVE:
                 charge = charge_in_force(account.brand, step.lift_charge, on=on)
-                charge_add(
-                    account=account,
+                _charge_add(
+                    account,
+                    charge,
                     key=f"dunning:{account.number}:{cycle}:lift:S{subscription_id}",
-                    source="payments",
                     description=f"{charge.name} (restriction lifted): {subscription.product.name}",
-                    amount=quantize(charge.amount),
-                    vat_treatment=charge.vat_treatment,
-                    clause_id=charge.clause.clause_id,
-                    tax_point=on,
+                    on=on,
                     now=now,
                 )
             restored += 1
@@ -559,16 +549,11 @@ def reactivation_fee_charge(*, account_number: str, on: date, now: datetime) -> 
     if terminated is None:
         raise InvalidInput(f"{account.number} was not terminated by the ladder")
     charge = charge_in_force(account.brand, key, on=on)
-    amount = quantize(charge.amount)
-    charge_add(
-        account=account,
+    return _charge_add(
+        account,
+        charge,
         key=f"dunning:{account.number}:{terminated.cycle_started_on}:reactivation",
-        source="payments",
         description=f"{charge.name}: reinstating the account terminated on {terminated.on}",
-        amount=amount,
-        vat_treatment=charge.vat_treatment,
-        clause_id=charge.clause.clause_id,
-        tax_point=on,
+        on=on,
         now=now,
     )
-    return amount

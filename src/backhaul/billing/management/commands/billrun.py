@@ -23,7 +23,7 @@ class Command(BackhaulCommand):
         parser.add_argument("--on", required=True, help="the bill date, YYYY-MM-DD")
         parser.add_argument("--brand", help="only this brand's accounts")
         parser.add_argument("--dry-run", action="store_true", help="show what would be billed")
-        parser.add_argument("--chunk-size", type=int, default=500)
+        parser.add_argument("--chunk-size", type=int, default=2000)
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
