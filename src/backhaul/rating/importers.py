@@ -75,6 +75,9 @@ ISO_TIME = rf"^{_DATE}T{_CLOCK}(\.[0-9]{{1,6}})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][
 LOCAL_TIME = rf"^{_DATE} {_CLOCK}$"
 #: ``call_id``: 1 to 100 characters, no control characters.
 CALL_ID = r"^[^\x00-\x1f\x7f]{1,100}$"
+#: The same test in two cheaper parts: a control character anywhere, and the length.
+CALL_ID_CONTROL = r"[\x00-\x1f\x7f]"
+CALL_ID_MAX_CHARACTERS = 100
 BILLSEC = r"^[0-9]{1,9}$"
 NEGATIVE_BILLSEC = r"^-[0-9]+$"
 

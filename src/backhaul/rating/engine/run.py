@@ -63,7 +63,7 @@ class _Writer:
                 self._parquet = pq.ParquetWriter(
                     str(self.rated_path),
                     self._schema,
-                    compression="lz4",
+                    compression="none",  # lz4: half the size, ~0.15 CPU-s more per million calls
                     use_dictionary=["account", "plan", "destination_class", "clause"],
                     write_statistics=["line", "answered_at", "billing_month"],
                     store_decimal_as_integer=True,
