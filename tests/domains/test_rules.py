@@ -448,3 +448,39 @@ def test_running_only_on_next_action_days_matches_running_every_day(
         return log
 
     assert run(False) == run(True)
+
+
+@pytest.mark.parametrize(
+    ("start", "expiry", "years"),
+    [
+        (date(2026, 11, 21), date(2028, 11, 21), 2),  # a .uk registration
+        (date(2026, 11, 21), date(2027, 11, 21), 1),  # a .com registration
+        (date(2027, 11, 21), date(2028, 11, 21), 1),  # exactly a year left
+        (date(2027, 11, 20), date(2028, 11, 21), 2),  # a year and a day: a part year counts
+        (date(2028, 11, 20), date(2028, 11, 21), 1),  # one day
+        # Counted back from the expiry: a renewal of a name anchored on 29 February.
+        (date(2026, 2, 28), date(2028, 2, 29), 2),
+        (date(2024, 2, 29), date(2026, 2, 28), 2),
+        (date(2026, 3, 1), date(2028, 2, 29), 2),
+    ],
+)
+def test_years_covered_by_the_whois_privacy_option(start, expiry, years) -> None:
+    assert rules.years_covered(start=start, expiry=expiry) == years
+
+
+def test_years_covered_needs_a_period() -> None:
+    with pytest.raises(InvalidInput, match="the expiry 2026-11-21 is not after 2026-11-21"):
+        rules.years_covered(start=date(2026, 11, 21), expiry=date(2026, 11, 21))
+
+
+@given(
+    anchor=st.dates(min_value=date(2000, 1, 1), max_value=date(2080, 12, 31)),
+    held=st.integers(min_value=0, max_value=10),
+    years=st.integers(min_value=1, max_value=10),
+)
+def test_a_whole_registration_is_its_own_number_of_years(anchor, held, years) -> None:
+    # Registering, or renewing after `held` years, for N years charges the option for
+    # exactly N years, whatever the anchor's day of the month (29 February included).
+    start = rules.registration_expiry(anchor, 12 * held)
+    expiry = rules.registration_expiry(anchor, 12 * (held + years))
+    assert rules.years_covered(start=start, expiry=expiry) == years

@@ -13,6 +13,7 @@ from backhaul.billing.models import PendingCharge
 from backhaul.catalogue.models import RuleSection
 from backhaul.core.errors import InvalidInput, NotFound, TransitionNotAllowed
 from backhaul.customers.services import account_create
+from backhaul.domains.lifecycle import domains_run_day
 from backhaul.domains.models import Domain, DomainEvent
 from backhaul.domains.selectors import amount_owed, domain_overview
 from backhaul.domains.services import (
@@ -20,7 +21,6 @@ from backhaul.domains.services import (
     domain_register,
     domain_renew,
     domain_transfer_out,
-    domains_run_day,
 )
 from backhaul.notices.models import Notice
 from tests.domains.conftest import snapshot
@@ -51,8 +51,7 @@ def test_registration_is_charged_in_advance_with_its_clause(plugin_account, now)
     )
     assert domain.whois_privacy is True
     assert domain.auto_renew is False  # PlugIn does not renew automatically
-    charge = PendingCharge.objects.get(account=plugin_account)
-    assert charge.key == f"domain:{domain.pk}:registration"
+    charge = PendingCharge.objects.get(key=f"domain:{domain.pk}:registration")
     assert (charge.amount, charge.vat_treatment) == (Decimal("9.99"), "exclusive")
     assert charge.clause.clause_id == "plugin/domain-terms#1"
     assert (charge.tax_point, charge.period_start, charge.period_end) == (
@@ -211,6 +210,103 @@ def test_whois_privacy_can_be_turned_on_and_off(plugin_account, now) -> None:
         DomainEvent.objects.filter(kind="privacy-changed").values_list("detail", flat=True)
     )
     assert kinds == ["whois privacy on", "whois privacy off"]
+
+
+def privacy_charges() -> list[tuple]:
+    return list(
+        PendingCharge.objects.filter(key__contains="whois-privacy")
+        .order_by("id")
+        .values_list("amount", "quantity", "unit_amount", "tax_point", "period_start", "period_end")
+    )
+
+
+def test_whois_privacy_is_charged_with_the_registration_per_year(plugin_account, now) -> None:
+    # PlugIn gives no price for the option (plugin/domain-terms#4): the catalogue's example
+    # is £2.50 plus VAT a year. A .uk name is registered for 2 years: 2 x £2.50 = £5.00.
+    domain = register(plugin_account, now=now, whois_privacy=True)
+    charge = PendingCharge.objects.get(key=f"domain:{domain.pk}:whois-privacy:2028-11-21")
+    assert (charge.amount, charge.quantity, charge.unit_amount) == (
+        Decimal("5.00"),
+        Decimal("2"),
+        Decimal("2.50"),
+    )
+    assert (charge.vat_treatment, charge.clause.clause_id, charge.source) == (
+        "exclusive",
+        "plugin/domain-terms#4",
+        "domains",
+    )
+    assert charge.description == "Whois privacy for foxley.co.uk, 2026-11-21 to 2028-11-21"
+    # A .com name for 1 year: £2.50. Without the option, nothing is charged for it.
+    register(plugin_account, name="foxley.com", now=now, whois_privacy=True)
+    register(plugin_account, name="foxley-print.com", now=now)
+    assert [row[0] for row in privacy_charges()] == [Decimal("5.00"), Decimal("2.50")]
+    # The registration itself is unchanged: £9.99 + £12.99 + £12.99 + £5.00 + £2.50.
+    assert amount_owed(plugin_account, on=REGISTERED) == Decimal("43.47")
+
+
+def test_whois_privacy_is_charged_again_with_each_renewal(plugin_account, now) -> None:
+    domain = register(plugin_account, now=now, whois_privacy=True)
+    domain_renew(domain=domain, on=date(2028, 10, 1), now=now)
+    assert privacy_charges() == [
+        (
+            Decimal("5.00"),
+            Decimal("2"),
+            Decimal("2.50"),
+            REGISTERED,
+            REGISTERED,
+            date(2028, 11, 21),
+        ),
+        (
+            Decimal("5.00"),
+            Decimal("2"),
+            Decimal("2.50"),
+            date(2028, 10, 1),
+            date(2028, 11, 21),
+            date(2030, 11, 21),
+        ),
+    ]
+    notice = Notice.objects.get(kind="domain.renewed")
+    assert (
+        "renewed until 2030-11-21 for £9.99 plus VAT, and its whois privacy for £5.00 plus VAT,"
+        in notice.body
+    )
+
+
+def test_whois_privacy_turned_on_later_is_charged_for_the_rest_of_the_registration_once(
+    plugin_account, now
+) -> None:
+    domain = register(plugin_account, now=now)
+    assert privacy_charges() == []
+    # 2027-12-01 to 2028-11-21: under a year left, charged as one year (£2.50).
+    domain_privacy_set(domain=domain, enabled=True, on=date(2027, 12, 1), now=now)
+    # Off and on again in the same registration: nothing more to pay, nothing refunded.
+    domain_privacy_set(domain=domain, enabled=False, on=date(2027, 12, 2), now=now)
+    domain_privacy_set(domain=domain, enabled=True, on=date(2027, 12, 3), now=now)
+    assert privacy_charges() == [
+        (
+            Decimal("2.50"),
+            Decimal("1"),
+            Decimal("2.50"),
+            date(2027, 12, 1),
+            date(2027, 12, 1),
+            date(2028, 11, 21),
+        )
+    ]
+    # Turned on with a year and a day left: a year and part of a year, £5.00; with exactly
+    # a year left, £2.50.
+    for name, on, amount in [
+        ("foxley-print.co.uk", date(2027, 11, 20), Decimal("5.00")),
+        ("foxley-press.co.uk", date(2027, 11, 21), Decimal("2.50")),
+    ]:
+        other = register(plugin_account, name=name, now=now)
+        domain_privacy_set(domain=other, enabled=True, on=on, now=now)
+        assert privacy_charges()[-1][0] == amount
+
+
+def test_moved_in_names_bring_their_privacy_paid(plugin_account, now) -> None:
+    # An existing registration recorded with --expiry is paid up elsewhere, option included.
+    register(plugin_account, now=now, whois_privacy=True, expiry=date(2027, 6, 30))
+    assert PendingCharge.objects.count() == 0
 
 
 def test_a_full_uk_expiry_day_by_day(plugin_account, now) -> None:

@@ -90,7 +90,7 @@ def test_console_pages_and_actions(client, names) -> None:
     assert "registered" in change.content.decode()
     response = client.post(
         reverse("admin:domains_domain_changelist"),
-        {"action": "transfer_out_today", "_selected_action": [mine.pk]},
+        {"action": "transfer_out_today", "_selected_action": [mine.pk], "_confirmed": "yes"},
         follow=True,
     )
     messages = [str(m) for m in response.context["messages"]]
@@ -101,6 +101,6 @@ def test_console_pages_and_actions(client, names) -> None:
     PendingCharge.objects.update(billed_on=TODAY)
     client.post(
         reverse("admin:domains_domain_changelist"),
-        {"action": "renew_today", "_selected_action": [mine.pk]},
+        {"action": "renew_today", "_selected_action": [mine.pk], "_confirmed": "yes"},
     )
     assert Domain.objects.get(pk=mine.pk).expires_on == TODAY.replace(year=2030)

@@ -75,11 +75,11 @@ def test_console_pages_and_actions(client, packages, now) -> None:
         assert client.get(reverse(f"admin:hosting_{name}_change", args=[pk])).status_code == 200
     client.post(
         reverse("admin:hosting_package_changelist"),
-        {"action": "give_notice_today", "_selected_action": [mine.pk]},
+        {"action": "give_notice_today", "_selected_action": [mine.pk], "_confirmed": "yes"},
     )
     client.post(
         reverse("admin:hosting_aupflag_changelist"),
-        {"action": "resolve_today", "_selected_action": [flag.pk]},
+        {"action": "resolve_today", "_selected_action": [flag.pk], "_confirmed": "yes"},
     )
     mine.refresh_from_db()
     flag.refresh_from_db()

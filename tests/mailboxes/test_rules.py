@@ -133,3 +133,30 @@ def test_no_body_text_ever_reaches_the_headers(body: str) -> None:
     raw = b"Subject: hello\r\nFrom: a@example.com\r\n\r\n" + marker.encode("utf-8")
     headers = rules.headers_of(raw)
     assert "ZZBODYZZ" not in repr(headers)
+
+
+@pytest.mark.parametrize(
+    ("on", "months", "latest"),
+    [
+        (date(2026, 6, 30), 3, date(2026, 3, 31)),  # 29, 30 and 31 March all fall on 30 June
+        (date(2026, 6, 29), 3, date(2026, 3, 29)),
+        (date(2026, 2, 28), 1, date(2026, 1, 31)),
+        (date(2028, 2, 28), 1, date(2028, 1, 28)),  # a leap year: 29 January is due on 29 Feb
+        (date(2028, 2, 29), 1, date(2028, 1, 31)),
+        (date(2026, 11, 21), 3, date(2026, 8, 21)),
+    ],
+)
+def test_latest_due(on, months, latest) -> None:
+    assert rules.latest_due(on, months) == latest
+
+
+@given(
+    day=st.dates(min_value=date(2001, 1, 1), max_value=date(2090, 12, 31)),
+    on=st.dates(min_value=date(2001, 1, 1), max_value=date(2090, 12, 31)),
+    months=st.integers(min_value=1, max_value=24),
+)
+def test_the_daily_query_picks_exactly_the_mailboxes_due(day, on, months) -> None:
+    # The job selects last activity on or before latest_due; the rule decides archive_due.
+    assert (day <= rules.latest_due(on, months)) == rules.archive_due(
+        last_activity=day, on=on, months=months
+    )

@@ -311,7 +311,7 @@ def test_the_traffic_log_keeps_headers_and_never_a_body(plugin_account, now) -> 
     # What the model can store: these header fields and nothing that could hold a body.
     assert {f.name for f in MailTraffic._meta.get_fields()} == {
         "id", "mailbox", "direction", "at", "message_id", "sender", "recipients",
-        "recipient_count", "subject", "dated", "size_bytes",
+        "recipient_count", "subject", "dated", "size_bytes", "status", "queue_id",
     }  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT * FROM {MailTraffic._meta.db_table}")  # noqa: S608

@@ -70,6 +70,6 @@ def test_console_pages_render_and_lift_a_suspension(client, boxes, now) -> None:
         assert client.get(reverse(f"admin:mailboxes_{name}_change", args=[pk])).status_code == 200
     client.post(
         reverse("admin:mailboxes_mailbox_changelist"),
-        {"action": "lift_suspension", "_selected_action": [mine.pk]},
+        {"action": "lift_suspension", "_selected_action": [mine.pk], "_confirmed": "yes"},
     )
     assert Mailbox.objects.get(pk=mine.pk).status == "active"

@@ -37,3 +37,4 @@ class ChargeUnit(models.TextChoices):
     PER_GB_OR_PART = "per-gb-or-part", "Per GB or part GB"
     PER_USE = "per-use", "Per use"
     PER_MONTH = "per-month", "Per month"
+    PER_YEAR = "per-year", "Per year or part of a year"

@@ -150,7 +150,9 @@ class ChargeSpec(Strict):
     name: str
     amount: Amount
     vat: Vat | None = None
-    unit: Literal["each", "per-hour-or-part", "per-gb-or-part", "per-use", "per-month"] = "each"
+    unit: Literal[
+        "each", "per-hour-or-part", "per-gb-or-part", "per-use", "per-month", "per-year"
+    ] = "each"
     products: list[Key] = []
     start: date
     clause: ClauseId

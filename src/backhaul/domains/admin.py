@@ -10,6 +10,7 @@ from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
+from backhaul.console.confirm import confirm_action
 from backhaul.core.errors import BackhaulError
 from backhaul.domains.models import Domain, DomainEvent
 from backhaul.domains.services import domain_renew, domain_transfer_out
@@ -69,6 +70,7 @@ class DomainAdmin(ModelAdmin):
                 self.message_user(request, f"{domain.name}: {done}", messages.SUCCESS)
 
     @action(description="Renew (asked for today)")
+    @confirm_action
     def renew_today(self, request: Any, queryset: Any) -> None:
         self._each(
             request,
@@ -83,6 +85,7 @@ class DomainAdmin(ModelAdmin):
         )
 
     @action(description="Release for transfer to another registrar")
+    @confirm_action
     def transfer_out_today(self, request: Any, queryset: Any) -> None:
         self._each(
             request,

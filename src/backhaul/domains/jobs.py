@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backhaul.domains.services import domains_run_day
+from backhaul.domains.lifecycle import domains_run_day
 from backhaul.scheduler.registry import DailyJob
 
 DAILY_JOBS = [

@@ -329,6 +329,23 @@ def registration_expiry(anchor: date, months: int) -> date:
     return add_months(anchor, months)
 
 
+def years_covered(*, start: date, expiry: date) -> int:
+    """Years, a part of a year counting as a whole one, from `start` to `expiry`.
+
+    The whois privacy option is priced per year (or part of a year) of the registration it
+    covers (plugin/domain-terms#4; the price is the brand's `whois-privacy` charge). Years
+    are counted back from the expiry, so each ends on the expiry's day of the month: a
+    renewal from 28 February 2026 to 29 February 2028 covers 2 years, and an option taken
+    on 1 March 2026 for a name expiring on 29 February 2028 covers 2 (just under two years).
+    """
+    if expiry <= start:
+        raise InvalidInput(f"period: the expiry {expiry} is not after {start}")
+    years = 1
+    while add_months(expiry, -12 * years) > start:
+        years += 1
+    return years
+
+
 def check_new_registration(*, on: date, expiry: date) -> None:
     """A new registration must run into the future: its expiry is after the day it starts."""
     if expiry <= on:

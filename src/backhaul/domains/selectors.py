@@ -11,9 +11,9 @@ from typing import Any
 from django.db.models import Sum
 
 from backhaul.billing.models import PendingCharge
-from backhaul.catalogue.choices import ProductKind
+from backhaul.catalogue.choices import ProductKind, VatTreatment
 from backhaul.catalogue.models import Brand, Product
-from backhaul.catalogue.selectors import rule_params
+from backhaul.catalogue.selectors import charge_in_force, price_text, rule_params
 from backhaul.core.errors import InvalidInput, NotFound
 from backhaul.core.money import Rounding, quantize
 from backhaul.customers.models import Account
@@ -149,6 +149,25 @@ def amount_owed(account: Account, *, on: date) -> Decimal:
     return quantize(owed, rounding=Rounding.HALF_UP)
 
 
+def whois_privacy_price_text(domain: Domain, *, on: date) -> str:
+    """The yearly price of the whois privacy option for the name ("£2.50 plus VAT"), or ""
+    when the brand's terms give it free or name no price in force."""
+    params = rule_params(domain.account.brand, "domains", default={})
+    if not params.get("whois_privacy_option") or not params.get("whois_privacy_charge"):
+        return ""
+    try:
+        charge = charge_in_force(domain.account.brand, params["whois_privacy_charge"], on=on)
+    except NotFound:
+        return ""
+    return amount_words(charge.amount, charge.vat_treatment)
+
+
+def amount_words(amount: Decimal, vat_treatment: str) -> str:
+    """An amount as a customer reads it: "£9.99 plus VAT", or "£20.00" when VAT is in it."""
+    text = f"£{price_text(amount)}"
+    return f"{text} plus VAT" if vat_treatment == VatTreatment.EXCLUSIVE else text
+
+
 EVENT_LABELS = {
     rules.EXPIRED: "Expires: our services for it are suspended",
     rules.REGISTRY_SUSPENDED: "Suspended by the registry (grace period)",
@@ -186,6 +205,7 @@ def domain_overview(domain: Domain, *, on: date) -> dict[str, Any]:
             renew_by_email_before = deadline
     return {
         "domain": domain,
+        "privacy_price": whois_privacy_price_text(domain, on=on),
         "events": events,
         "held": held,
         "renew_online": renew_online,

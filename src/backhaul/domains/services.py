@@ -7,35 +7,37 @@ events are unique per name and expiry, so the daily job can be replayed for any 
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 
 from backhaul.billing.choices import ChargeKind
+from backhaul.billing.models import PendingCharge
 from backhaul.billing.services import charge_add
-from backhaul.catalogue.choices import VatTreatment
 from backhaul.catalogue.models import Brand, PriceVersion, Product
-from backhaul.catalogue.selectors import clause_get, price_in_force, price_text, rule_params
-from backhaul.core.errors import InvalidInput, NotFound, TransitionNotAllowed
+from backhaul.catalogue.selectors import charge_in_force, price_in_force
+from backhaul.core.errors import InvalidInput, TransitionNotAllowed
+from backhaul.core.money import Rounding, quantize
 from backhaul.customers.models import Account
 from backhaul.domains import rules
 from backhaul.domains.choices import DomainEventKind, DomainStatus
 from backhaul.domains.models import HELD, Domain, DomainEvent
 from backhaul.domains.selectors import (
     amount_owed,
+    amount_words,
     domain_product_for,
     domain_rules,
     domain_schedule,
 )
-from backhaul.notices.models import Notice
 from backhaul.notices.services import notice_send
+from backhaul.scheduler.events import event_record
 
 SOURCE = "domains"
 
 
-def _registration_months(product: Product, years: int | None) -> int:
+def registration_months(product: Product, years: int | None) -> int:
     """Months of one registration or renewal, from the product's terms (24 for .uk)."""
     terms = sorted(int(t) for t in product.terms) or [12]
     if years is None:
@@ -49,40 +51,86 @@ def _registration_months(product: Product, years: int | None) -> int:
     return years * 12
 
 
-def _event(
-    domain: Domain,
-    kind: str,
-    *,
-    on: date,
-    now: datetime,
-    clause_id: str | None = None,
-    detail: str = "",
-    lifecycle: bool = False,
-    notice: Notice | None = None,
-) -> DomainEvent:
-    values = {
-        "on": on,
-        "clause": clause_get(clause_id) if clause_id else None,
-        "detail": detail[:300],
-        "notice": notice,
-        "at": now,
-    }
-    if lifecycle:
-        event, _ = DomainEvent.objects.get_or_create(
-            domain=domain, kind=kind, cycle=domain.expires_on, lifecycle=True, defaults=values
-        )
-        return event
-    return DomainEvent.objects.create(
-        domain=domain, kind=kind, cycle=domain.expires_on, lifecycle=False, **values
+def domain_event_record(domain: Domain, kind: str, **details: Any) -> DomainEvent:
+    """Add to the name's history; lifecycle events are once per name, kind and expiry
+    cycle (see `scheduler.events.event_record`)."""
+    return event_record(
+        DomainEvent,
+        owner={"domain": domain, "cycle": domain.expires_on},
+        kind=kind,
+        once_per_day=False,
+        **details,
     )
 
 
-def _price_text(price: PriceVersion) -> str:
-    amount = f"£{price_text(price.amount)}"
-    return f"{amount} plus VAT" if price.vat_treatment == VatTreatment.EXCLUSIVE else amount
+def price_words(price: PriceVersion | PendingCharge) -> str:
+    return amount_words(price.amount, price.vat_treatment)
 
 
-def _auto_renew_days(params: dict[str, Any]) -> int | None:
+def _charge_period(
+    domain: Domain,
+    *,
+    key: str,
+    what: str,
+    price: PriceVersion,
+    period: tuple[date, date],
+    on: date,
+    now: datetime,
+) -> None:
+    """Charge a registration or renewal of the name in advance (plugin/domain-terms#1)."""
+    charge_add(
+        account=domain.account,
+        key=key,
+        source=SOURCE,
+        description=f"{what} {domain.name}, {period[0]} to {period[1]}",
+        amount=price.amount,
+        vat_treatment=price.vat_treatment,
+        clause_id=price.clause.clause_id,
+        tax_point=on,
+        now=now,
+        kind=ChargeKind.ONE_OFF,
+        period=period,
+    )
+
+
+def _charge_privacy(
+    domain: Domain,
+    *,
+    params: dict[str, Any],
+    period: tuple[date, date],
+    priced_on: date,
+    on: date,
+    now: datetime,
+) -> PendingCharge | None:
+    """Charge the whois privacy option for the registration period it covers, once per
+    expiry cycle, at the brand's `whois-privacy` charge per year or part of a year
+    (plugin/domain-terms#4). A brand whose terms name no charge gives the option free."""
+    charge_key = params.get("whois_privacy_charge")
+    if not charge_key:
+        return None
+    charge = charge_in_force(domain.account.brand, charge_key, on=priced_on)
+    if charge.products and domain.product.key not in charge.products:
+        brand = domain.account.brand.key
+        raise InvalidInput(f"whois privacy: {brand} has no price for .{domain.tld} names")
+    years = rules.years_covered(start=period[0], expiry=period[1])
+    return charge_add(
+        account=domain.account,
+        key=f"domain:{domain.pk}:whois-privacy:{period[1]}",
+        source=SOURCE,
+        description=f"{charge.name} for {domain.name}, {period[0]} to {period[1]}",
+        amount=quantize(charge.amount * years, rounding=Rounding.HALF_UP),
+        vat_treatment=charge.vat_treatment,
+        clause_id=charge.clause.clause_id,
+        tax_point=on,
+        now=now,
+        kind=ChargeKind.ONE_OFF,
+        quantity=Decimal(years),
+        unit_amount=charge.amount,
+        period=period,
+    )
+
+
+def auto_renew_days_of(params: dict[str, Any]) -> int | None:
     """Days before expiry a brand that renews automatically does so; None if it does not."""
     return int(params.get("auto_renew_days_before", 0)) if params.get("auto_renew") else None
 
@@ -107,7 +155,7 @@ def _schedule_next(
         schedule,
         status=domain.status,
         recorded=recorded,
-        auto_renew_days=_auto_renew_days(params) if domain.auto_renew else None,
+        auto_renew_days=auto_renew_days_of(params) if domain.auto_renew else None,
     )
     domain.save(update_fields=["next_action_on"])
 
@@ -139,7 +187,7 @@ def domain_register(
         raise InvalidInput(f"whois privacy: {brand.key} offers no whois privacy option")
     if Domain.objects.filter(name=parsed.name, status__in=HELD).exists():
         raise InvalidInput(f"domain name: {parsed.name} is already registered with us")
-    months = _registration_months(product, years)
+    months = registration_months(product, years)
     if expiry is not None:
         rules.check_new_registration(on=on, expiry=expiry)
         anchor, held_months = expiry, 0
@@ -166,20 +214,20 @@ def domain_register(
     )
     registrant_clause = params.get("registrant_clause") or params["clause"]
     if expiry is None:
-        charge_add(
-            account=account,
+        _charge_period(
+            domain,
             key=f"domain:{domain.pk}:registration",
-            source=SOURCE,
-            description=f"Domain registration {domain.name}, {on} to {expires_on}",
-            amount=price.amount,
-            vat_treatment=price.vat_treatment,
-            clause_id=price.clause.clause_id,
-            tax_point=on,
-            now=now,
-            kind=ChargeKind.ONE_OFF,
+            what="Domain registration",
+            price=price,
             period=(on, expires_on),
+            on=on,
+            now=now,
         )
-    _event(
+        if whois_privacy:
+            _charge_privacy(
+                domain, params=params, period=(on, expires_on), priced_on=on, on=on, now=now
+            )
+    domain_event_record(
         domain,
         DomainEventKind.REGISTERED,
         on=on,
@@ -213,24 +261,30 @@ def domain_renew(
     )
     schedule = domain_schedule(domain.account.brand, domain.tld)
     rules.check_renewal(status=domain.status, expiry=domain.expires_on, on=on, schedule=schedule)
-    months = _registration_months(domain.product, years)
+    months = registration_months(domain.product, years)
     price = price_in_force(domain.product, on=domain.expires_on, term=months)
     old_expiry = domain.expires_on
     new_expiry = rules.registration_expiry(domain.anchor, domain.months + months)
-    charge_add(
-        account=domain.account,
+    _charge_period(
+        domain,
         key=f"domain:{domain.pk}:renewal:{old_expiry}",
-        source=SOURCE,
-        description=f"Domain renewal {domain.name}, {old_expiry} to {new_expiry}",
-        amount=price.amount,
-        vat_treatment=price.vat_treatment,
-        clause_id=price.clause.clause_id,
-        tax_point=on,
-        now=now,
-        kind=ChargeKind.ONE_OFF,
+        what="Domain renewal",
+        price=price,
         period=(old_expiry, new_expiry),
+        on=on,
+        now=now,
     )
-    _event(
+    privacy = None
+    if domain.whois_privacy:
+        privacy = _charge_privacy(
+            domain,
+            params=domain_rules(domain.account.brand),
+            period=(old_expiry, new_expiry),
+            priced_on=old_expiry,
+            on=on,
+            now=now,
+        )
+    domain_event_record(
         domain,
         DomainEventKind.RENEWED,
         on=on,
@@ -253,8 +307,9 @@ def domain_renew(
         account=domain.account,
         subject=f"{domain.name} is renewed until {new_expiry}",
         body=(
-            f"Your domain {domain.name} is renewed until {new_expiry} for {_price_text(price)}, "
-            "which will appear on your next bill."
+            f"Your domain {domain.name} is renewed until {new_expiry} for {price_words(price)}"
+            + (f", and its whois privacy for {price_words(privacy)}" if privacy else "")
+            + ", which will appear on your next bill."
         ),
         clause_id=price.clause.clause_id,
         now=now,
@@ -275,7 +330,7 @@ def domain_transfer_out(*, domain: Domain, on: date, now: datetime) -> Domain:
         rules.check_transfer_out(status=domain.status, owed=owed, clause=clause)
     except TransitionNotAllowed as refusal:
         with transaction.atomic():
-            _event(
+            domain_event_record(
                 domain,
                 DomainEventKind.TRANSFER_REFUSED,
                 on=on,
@@ -304,7 +359,7 @@ def domain_transfer_out(*, domain: Domain, on: date, now: datetime) -> Domain:
             clause_id=clause,
             now=now,
         )
-        _event(
+        domain_event_record(
             locked,
             DomainEventKind.TRANSFERRED_OUT,
             on=on,
@@ -318,18 +373,37 @@ def domain_transfer_out(*, domain: Domain, on: date, now: datetime) -> Domain:
 
 @transaction.atomic
 def domain_privacy_set(*, domain: Domain, enabled: bool, on: date, now: datetime) -> Domain:
-    """Turn the whois privacy option on or off (plugin/domain-terms#4)."""
+    """Turn the whois privacy option on or off (plugin/domain-terms#4).
+
+    Turned on for a registered name, the option is charged for the rest of the current
+    registration, per year or part of a year, unless it was already paid for this
+    registration (turning it off and on again charges nothing more). It is not refunded
+    when turned off. Renewals then charge it with the name.
+    """
     params = domain_rules(domain.account.brand)
     if not params.get("whois_privacy_option"):
         raise TransitionNotAllowed(f"{domain.account.brand.key} offers no whois privacy option")
-    domain = Domain.objects.select_for_update(of=("self",)).get(pk=domain.pk)
+    domain = (
+        Domain.objects.select_for_update(of=("self",))
+        .select_related("account__brand", "product")
+        .get(pk=domain.pk)
+    )
     if domain.status not in HELD:
         raise TransitionNotAllowed(f"{domain.name} is {domain.status}")
     if domain.whois_privacy == enabled:
         return domain
     domain.whois_privacy = enabled
     domain.save(update_fields=["whois_privacy"])
-    _event(
+    if enabled and domain.status == DomainStatus.ACTIVE and on < domain.expires_on:
+        _charge_privacy(
+            domain,
+            params=params,
+            period=(on, domain.expires_on),
+            priced_on=on,
+            on=on,
+            now=now,
+        )
+    domain_event_record(
         domain,
         DomainEventKind.PRIVACY_CHANGED,
         on=on,
@@ -338,200 +412,6 @@ def domain_privacy_set(*, domain: Domain, enabled: bool, on: date, now: datetime
         detail="whois privacy on" if enabled else "whois privacy off",
     )
     return domain
-
-
-# --- The daily lifecycle ---------------------------------------------------------------
-
-
-def _notice_text(
-    domain: Domain, event: rules.TimelineEvent, schedule: rules.DomainSchedule, *, on: date
-) -> tuple[str, str]:
-    expiry = domain.expires_on
-    name = domain.name
-    if event.kind.startswith(rules.REMINDER_PREFIX):
-        # A reminder sent late (a missed day) says how long is really left.
-        days = (expiry - max(event.on, on)).days
-        try:
-            months = _registration_months(domain.product, None)
-            renewal = price_in_force(domain.product, on=expiry, term=months)
-            price = f" The renewal price is {_price_text(renewal)}."
-        except NotFound:
-            price = ""
-        action = (
-            "It will be renewed automatically."
-            if domain.auto_renew
-            else f"We do not renew names automatically: to keep it, renew it before {expiry}."
-        )
-        return (
-            f"{name} expires in {days} days, on {expiry}",
-            f"Your domain {name} expires on {expiry}. {action}{price}",
-        )
-    rules_ = schedule.expiry
-    if event.kind == rules.EXPIRED:
-        if rules_ is None:
-            return (
-                f"{name} has expired",
-                f"Your domain {name} expired on {expiry} and was not renewed.",
-            )
-        dates = rules.expiry_dates(expiry, rules_)
-        return (
-            f"{name} has expired and its services are suspended",
-            f"Your domain {name} expired on {expiry} and our services for it are suspended. "
-            f"It is now in a {rules_.protected_days}-day protected period; on "
-            f"{dates.registry_suspended} the registry suspends it for a "
-            f"{rules_.registry_suspension_grace_days}-day grace period. You can still keep it at "
-            f"the original renewal price: email us before {dates.renewal_deadline}. About "
-            f"{dates.deleted} it will be cancelled and deleted from the register.",
-        )
-    if event.kind == rules.REGISTRY_SUSPENDED and rules_ is not None:
-        dates = rules.expiry_dates(expiry, rules_)
-        return (
-            f"{name} is suspended by the registry",
-            f"Your domain {name}, which expired on {expiry}, is now suspended by the registry "
-            f"and in its grace period until {dates.grace_ends}. To keep it at the original "
-            f"renewal price, email us before {dates.renewal_deadline}.",
-        )
-    return (
-        f"{name} has been cancelled and deleted",
-        f"Your domain {name}, which expired on {expiry}, has been cancelled and deleted from "
-        "the register and may be registered by anyone.",
-    )
-
-
-NOTIFIED = {rules.EXPIRED, rules.REGISTRY_SUSPENDED, rules.DELETED}
-
-
-def _domain_day(
-    domain: Domain,
-    *,
-    on: date,
-    now: datetime,
-    schedule: rules.DomainSchedule,
-    auto_renew_days: int | None,
-) -> list[str]:
-    """One name's work for the day; returns the kinds of what was done."""
-    done: list[str] = []
-    if (
-        auto_renew_days is not None
-        and domain.auto_renew
-        and domain.status == DomainStatus.ACTIVE
-        and rules.auto_renewal_due(expiry=domain.expires_on, on=on, days_before=auto_renew_days)
-    ):
-        domain_renew(domain=domain, on=on, now=now, requested_by="automatic renewal")
-        return ["renewed"]
-    recorded = set(
-        DomainEvent.objects.filter(
-            domain=domain, cycle=domain.expires_on, lifecycle=True
-        ).values_list("kind", flat=True)
-    )
-    if domain.status == DomainStatus.ACTIVE:
-        reminder = rules.reminder_due(domain.expires_on, on, schedule, sent=recorded)
-        if reminder is not None:
-            subject, body = _notice_text(domain, reminder, schedule, on=on)
-            notice = notice_send(
-                key=f"domain:{domain.pk}:{domain.expires_on}:{reminder.kind}",
-                kind="domain.reminder",
-                account=domain.account,
-                subject=subject,
-                body=body,
-                clause_id=reminder.clause,
-                now=now,
-            )
-            _event(
-                domain,
-                reminder.kind,
-                on=reminder.on,
-                now=now,
-                clause_id=reminder.clause,
-                detail=subject,
-                lifecycle=True,
-                notice=notice,
-            )
-            done.append("reminders")
-    for event in rules.stage_events_due(
-        domain.expires_on, on, schedule, status=domain.status, recorded=recorded
-    ):
-        notice = None
-        if event.kind in NOTIFIED:
-            subject, body = _notice_text(domain, event, schedule, on=on)
-            notice = notice_send(
-                key=f"domain:{domain.pk}:{domain.expires_on}:{event.kind}",
-                kind=f"domain.{event.kind}",
-                account=domain.account,
-                subject=subject,
-                body=body,
-                clause_id=event.clause,
-                now=now,
-            )
-        if event.status is not None:
-            domain.status = event.status
-            domain.status_changed_on = event.on
-            domain.save(update_fields=["status", "status_changed_on"])
-        _event(
-            domain,
-            event.kind,
-            on=event.on,
-            now=now,
-            clause_id=event.clause,
-            detail=f"day {(event.on - domain.expires_on).days} after expiry",
-            lifecycle=True,
-            notice=notice,
-        )
-        done.append(event.kind.replace("-", "_"))
-    return done
-
-
-def domains_run_day(*, on: date, now: datetime) -> dict[str, int]:
-    """The day's domain work: reminders, expiry stages and automatic renewals.
-
-    Each name is handled in its own transaction. Replaying a day, or a range of days, adds
-    nothing: reminders and stages are recorded once per name and expiry, notices and
-    charges once per key, and a name never goes back to an earlier stage.
-    """
-    counts: Counter[str] = Counter(
-        {
-            "reminders": 0,
-            "expired": 0,
-            "registry_suspended": 0,
-            "renewal_deadline": 0,
-            "deleted": 0,
-            "renewed": 0,
-        }
-    )
-    brands: dict[int, dict[str, Any]] = {}
-    for brand in Brand.objects.all():
-        params = rule_params(brand, "domains", default={})
-        if params:
-            brands[brand.pk] = params
-    due = (
-        Domain.objects.filter(account__brand_id__in=brands, status__in=HELD, next_action_on__lte=on)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    schedules: dict[tuple[int, str], rules.DomainSchedule] = {}
-    for domain_id in due.iterator(chunk_size=500):
-        with transaction.atomic():
-            domain = (
-                Domain.objects.select_for_update(of=("self",))
-                .select_related("account__brand", "product")
-                .get(pk=domain_id)
-            )
-            brand = domain.account.brand
-            key = (brand.pk, domain.tld)
-            if key not in schedules:
-                schedules[key] = domain_schedule(brand, domain.tld)
-            params = brands[brand.pk]
-            for kind in _domain_day(
-                domain,
-                on=on,
-                now=now,
-                schedule=schedules[key],
-                auto_renew_days=_auto_renew_days(params),
-            ):
-                counts[kind] += 1
-            domain.refresh_from_db()
-            _schedule_next(domain, schedule=schedules[key], params=params)
-    return dict(counts)
 
 
 def domain_timeline(*, tld: str, expiry: date, brand: Brand) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
+from backhaul.console.confirm import confirm_action
 from backhaul.core.errors import BackhaulError
 from backhaul.hosting.models import AupFlag, Package, PackageEvent
 from backhaul.hosting.services import package_aup_resolve, package_notice_give
@@ -65,6 +66,7 @@ class PackageAdmin(ModelAdmin):
         return False
 
     @action(description="Record notice given today")
+    @confirm_action
     def give_notice_today(self, request: Any, queryset: Any) -> None:
         for package in queryset[:50]:
             try:
@@ -92,6 +94,7 @@ class AupFlagAdmin(ModelAdmin):
         return False
 
     @action(description="Mark resolved today")
+    @confirm_action
     def resolve_today(self, request: Any, queryset: Any) -> None:
         for flag in queryset[:50]:
             try:

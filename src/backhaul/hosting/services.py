@@ -9,7 +9,9 @@ the daily job can be replayed for any day.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -17,7 +19,7 @@ from django.db.models import F, Q
 from backhaul.billing.choices import ChargeKind
 from backhaul.billing.models import PendingCharge
 from backhaul.billing.services import charge_add
-from backhaul.catalogue.models import Brand, Product
+from backhaul.catalogue.models import Brand, PriceVersion, Product
 from backhaul.catalogue.selectors import clause_get, price_in_force, product_get
 from backhaul.core.errors import InvalidInput, TransitionNotAllowed
 from backhaul.core.money import parse_rate
@@ -34,39 +36,44 @@ from backhaul.hosting.selectors import (
     refund_rules,
     renewal_rules,
 )
-from backhaul.notices.models import Notice
 from backhaul.notices.services import notice_send
+from backhaul.scheduler.events import ClauseCache, EventBatch, event_record
+from backhaul.scheduler.registry import batched
 
 SOURCE = "hosting"
 
 
-def _event(
-    package: Package,
-    kind: str,
-    *,
-    on: date,
-    now: datetime,
-    clause_id: str | None = None,
-    detail: str = "",
-    lifecycle: bool = False,
-    notice: Notice | None = None,
-) -> PackageEvent:
-    values = {
-        "clause": clause_get(clause_id) if clause_id else None,
-        "detail": detail[:300],
-        "notice": notice,
-        "at": now,
-    }
-    if lifecycle:
-        event, _ = PackageEvent.objects.get_or_create(
-            package=package, kind=kind, on=on, lifecycle=True, defaults=values
-        )
-        return event
-    return PackageEvent.objects.create(package=package, kind=kind, on=on, **values)
+def _event(package: Package, kind: str, **details: Any) -> PackageEvent:
+    """Add to the package's history (see `scheduler.events.event_record`)."""
+    return event_record(PackageEvent, owner={"package": package}, kind=kind, **details)
+
+
+@dataclass
+class _DayCache:
+    """Clauses and prices looked up once for a whole daily run."""
+
+    clauses: ClauseCache = field(default_factory=ClauseCache)
+    prices: dict[tuple[int, date], PriceVersion] = field(default_factory=dict)
+    events: EventBatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.events = EventBatch(PackageEvent, self.clauses)
+
+    def price(self, product: Product, on: date) -> PriceVersion:
+        key = (product.pk, on)
+        if key not in self.prices:
+            self.prices[key] = price_in_force(product, on=on, term=1)
+        return self.prices[key]
 
 
 def _charge_period(
-    package: Package, *, start: date, tax_point: date, clause_id: str, now: datetime
+    package: Package,
+    *,
+    start: date,
+    tax_point: date,
+    clause_id: str,
+    now: datetime,
+    cache: _DayCache | None = None,
 ) -> bool:
     """Charge one monthly period in advance, once; returns True if it was new."""
     key = period_charge_key(package, start)
@@ -76,7 +83,7 @@ def _charge_period(
         package.save(update_fields=["charged_to"])
     if PendingCharge.objects.filter(key=key).exists():
         return False
-    price = price_in_force(package.product, on=start, term=1)
+    price = (cache or _DayCache()).price(package.product, start)
     charge_add(
         account=package.account,
         key=key,
@@ -354,7 +361,15 @@ def package_aup_resolve(*, flag: AupFlag, on: date, now: datetime) -> AupFlag:
 # --- The daily renewals ----------------------------------------------------------------
 
 
-def _end(package: Package, *, on: date, reason: str, clause_id: str | None, now: datetime) -> None:
+def _end(
+    package: Package,
+    *,
+    on: date,
+    reason: str,
+    clause_id: str | None,
+    now: datetime,
+    cache: _DayCache,
+) -> None:
     package.status = PackageStatus.ENDED
     package.ended_on = on
     package.end_reason = reason[:300]
@@ -368,19 +383,20 @@ def _end(package: Package, *, on: date, reason: str, clause_id: str | None, now:
         clause_id=clause_id,
         now=now,
     )
-    _event(
-        package,
-        PackageEventKind.ENDED,
+    cache.events.add(
+        owner={"package": package},
+        kind=PackageEventKind.ENDED,
         on=on,
         now=now,
         clause_id=clause_id,
         detail=reason,
-        lifecycle=True,
         notice=notice,
     )
 
 
-def _package_day(package: Package, *, on: date, now: datetime, renewal: RenewalRules) -> list[str]:
+def _package_day(
+    package: Package, *, on: date, now: datetime, renewal: RenewalRules, cache: _DayCache
+) -> list[str]:
     done: list[str] = []
     product = package.product
     notice_clause = product.notice_clause.clause_id if product.notice_clause else None
@@ -391,6 +407,7 @@ def _package_day(package: Package, *, on: date, now: datetime, renewal: RenewalR
             reason=f"notice given on {package.notice_given_on}",
             clause_id=notice_clause,
             now=now,
+            cache=cache,
         )
         return ["ended"]
     while package.renews_on <= on:
@@ -401,6 +418,7 @@ def _package_day(package: Package, *, on: date, now: datetime, renewal: RenewalR
                 reason="not renewed",
                 clause_id=renewal.clause or None,
                 now=now,
+                cache=cache,
             )
             return [*done, "ended"]
         start = package.renews_on
@@ -410,18 +428,18 @@ def _package_day(package: Package, *, on: date, now: datetime, renewal: RenewalR
             tax_point=rules.invoice_date(start, renewal.invoice_days_before),
             clause_id=renewal.clause,
             now=now,
+            cache=cache,
         ):
             done.append("invoiced")
         package.renews_on = rules.next_period(started_on=package.started_on, renewal=start).end
         package.save(update_fields=["renews_on"])
-        _event(
-            package,
-            PackageEventKind.RENEWED,
+        cache.events.add(
+            owner={"package": package},
+            kind=PackageEventKind.RENEWED,
             on=start,
             now=now,
             clause_id=renewal.clause,
             detail=f"renewed to {package.renews_on}",
-            lifecycle=True,
         )
         done.append("renewed")
     if (
@@ -438,16 +456,16 @@ def _package_day(package: Package, *, on: date, now: datetime, renewal: RenewalR
             tax_point=invoiced_on,
             clause_id=renewal.clause,
             now=now,
+            cache=cache,
         ):
             done.append("invoiced")
-        _event(
-            package,
-            PackageEventKind.RENEWAL_INVOICED,
+        cache.events.add(
+            owner={"package": package},
+            kind=PackageEventKind.RENEWAL_INVOICED,
             on=invoiced_on,
             now=now,
             clause_id=renewal.clause,
             detail=f"renewal on {package.renews_on} charged ahead",
-            lifecycle=True,
         )
     return done
 
@@ -475,18 +493,19 @@ def packages_run_day(*, on: date, now: datetime) -> dict[str, int]:
         .order_by("pk")
     )
     renewals: dict[int, RenewalRules] = {}
-    for package_id in due.values_list("pk", flat=True).iterator(chunk_size=500):
+    cache = _DayCache()
+    for batch in batched(list(due.values_list("pk", flat=True))):
         with transaction.atomic():
-            package = (
+            for package in (
                 Package.objects.select_for_update(of=("self",))
                 .select_related("product__notice_clause", "product__brand", "account")
-                .get(pk=package_id)
-            )
-            if package.status != PackageStatus.ACTIVE:
-                continue
-            if package.product_id not in renewals:
-                renewals[package.product_id] = renewal_rules(package.product)
-            renewal = renewals[package.product_id]
-            for kind in _package_day(package, on=on, now=now, renewal=renewal):
-                counts[kind] += 1
+                .filter(pk__in=batch, status=PackageStatus.ACTIVE)
+                .order_by("pk")
+            ):
+                if package.product_id not in renewals:
+                    renewals[package.product_id] = renewal_rules(package.product)
+                renewal = renewals[package.product_id]
+                for kind in _package_day(package, on=on, now=now, renewal=renewal, cache=cache):
+                    counts[kind] += 1
+            cache.events.write()
     return dict(counts)

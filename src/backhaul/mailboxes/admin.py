@@ -9,8 +9,15 @@ from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
+from backhaul.console.confirm import confirm_action
 from backhaul.core.errors import BackhaulError
-from backhaul.mailboxes.models import Mailbox, MailboxEvent, MailTraffic
+from backhaul.mailboxes.models import (
+    Mailbox,
+    MailboxEvent,
+    MailSync,
+    MailSyncReject,
+    MailTraffic,
+)
 from backhaul.mailboxes.services import mailbox_unsuspend
 
 
@@ -18,7 +25,7 @@ class MailboxEventInline(TabularInline):
     model = MailboxEvent
     extra = 0
     can_delete = False
-    fields = ["on", "kind", "clause", "detail", "notice"]
+    fields = ["on", "kind", "clause", "detail", "notice", "pushed_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
@@ -49,6 +56,10 @@ class MailboxAdmin(ModelAdmin):
         "deleted_on",
         "unread_bytes",
         "unread_over_limit_since",
+        "mail_count",
+        "unseen_count",
+        "stored_bytes",
+        "server_reported_on",
         "suspended_on",
         "suspension_reason",
         "suspension_clause",
@@ -64,6 +75,7 @@ class MailboxAdmin(ModelAdmin):
         return False
 
     @action(description="Lift the suspension")
+    @confirm_action
     def lift_suspension(self, request: Any, queryset: Any) -> None:
         for mailbox in queryset[:50]:
             try:
@@ -83,10 +95,47 @@ class MailboxAdmin(ModelAdmin):
 class MailTrafficAdmin(ModelAdmin):
     """Headers only: to, from, subject, dates and size. There is no body to show."""
 
-    list_display = ["at", "direction", "mailbox", "sender", "recipient_count", "subject"]
-    list_filter = ["direction"]
+    list_display = [
+        "at",
+        "direction",
+        "mailbox",
+        "sender",
+        "recipient_count",
+        "subject",
+        "status",
+    ]
+    list_filter = ["direction", "status"]
     search_fields = ["mailbox__address", "sender", "recipients", "message_id"]
     date_hierarchy = "at"
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+class MailSyncRejectInline(TabularInline):
+    model = MailSyncReject
+    extra = 0
+    can_delete = False
+    fields = ["origin", "line", "reason", "raw"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MailSync)
+class MailSyncAdmin(ModelAdmin):
+    """Each reading of the mail server, with the lines it could not use and why."""
+
+    list_display = ["started_at", "server", "on", "finished_at"]
+    readonly_fields = ["server", "on", "started_at", "finished_at", "counts"]
+    inlines = [MailSyncRejectInline]
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False

@@ -23,3 +23,13 @@ class MailboxEventKind(models.TextChoices):
 class TrafficDirection(models.TextChoices):
     INBOUND = "in", "Received"
     OUTBOUND = "out", "Sent"
+
+
+class DeliveryStatus(models.TextChoices):
+    """A message's delivery status as the mail log reported it last."""
+
+    UNKNOWN = "", "Not reported"
+    SENT = "sent", "Delivered"
+    DEFERRED = "deferred", "Deferred (still queued)"
+    BOUNCED = "bounced", "Bounced"
+    EXPIRED = "expired", "Expired and returned to the sender"

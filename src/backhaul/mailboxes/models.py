@@ -6,7 +6,7 @@ from django.db import models
 
 from backhaul.catalogue.models import Clause
 from backhaul.customers.models import Account
-from backhaul.mailboxes.choices import MailboxStatus, TrafficDirection
+from backhaul.mailboxes.choices import DeliveryStatus, MailboxStatus, TrafficDirection
 from backhaul.mailboxes.rules import (
     ADDRESS_LIMIT,
     MESSAGE_ID_LIMIT,
@@ -34,6 +34,13 @@ class Mailbox(models.Model):
     unread_bytes = models.PositiveBigIntegerField(default=0)
     unread_over_limit_since = models.DateField(null=True, blank=True)
     suspended_on = models.DateField(null=True, blank=True)
+    # The mail server's own totals, as last reported (None until it has reported them).
+    mail_count = models.PositiveIntegerField(null=True, blank=True)
+    unseen_count = models.PositiveIntegerField(null=True, blank=True)
+    stored_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    server_reported_on = models.DateField(
+        null=True, blank=True, help_text="The day the mail server last reported on it"
+    )
     suspension_reason = models.CharField(max_length=300, blank=True)
     suspension_clause = models.ForeignKey(
         Clause, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -80,6 +87,9 @@ class MailboxEvent(models.Model):
         Notice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     at = models.DateTimeField()
+    pushed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the mail server carried it out"
+    )
 
     class Meta:
         ordering = ["mailbox", "on", "id"]
@@ -113,11 +123,16 @@ class MailTraffic(models.Model):
     subject = models.CharField(max_length=SUBJECT_LIMIT, blank=True)
     dated = models.DateTimeField(null=True, blank=True, help_text="The message's Date header")
     size_bytes = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, blank=True)
+    queue_id = models.CharField(max_length=32, blank=True, help_text="The mail log's queue id")
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "mail traffic"
-        indexes = [models.Index(fields=["mailbox", "direction", "at"])]
+        indexes = [
+            models.Index(fields=["mailbox", "direction", "at"]),
+            models.Index(fields=["queue_id"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["mailbox", "direction", "message_id"],
@@ -128,3 +143,39 @@ class MailTraffic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.at:%Y-%m-%d %H:%M} {self.subject[:40]}"
+
+
+class MailSync(models.Model):
+    """One reading of the mail server (`backhaul mailboxes sync`), with counts that reconcile.
+
+    For each file or command output read = accepted + rejected; every rejected line is
+    kept as a `MailSyncReject` with its reason.
+    """
+
+    server = models.CharField(max_length=32)
+    on = models.DateField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.server} sync on {self.on}"
+
+
+class MailSyncReject(models.Model):
+    """A line of the mail server's output that was not used, where it was and why."""
+
+    sync = models.ForeignKey(MailSync, on_delete=models.CASCADE, related_name="rejects")
+    origin = models.CharField(max_length=300, help_text="The file or command read")
+    line = models.PositiveIntegerField()
+    reason = models.CharField(max_length=300)
+    raw = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["sync", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.origin}:{self.line}: {self.reason}"

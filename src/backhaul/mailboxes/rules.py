@@ -18,6 +18,7 @@ archive or delete rules; Plusnet Business's have no sending limits):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email import policy
@@ -47,6 +48,18 @@ def archive_date(last_activity: date, months: int) -> date:
 
 def archive_due(*, last_activity: date, on: date, months: int) -> bool:
     return archive_date(last_activity, months) <= on
+
+
+def latest_due(on: date, months: int) -> date:
+    """The latest day `d` for which `months` calendar months after `d` has come by `on`:
+    mailboxes last accessed on or before it are due for archiving (and archive notices
+    given on or before it, for deletion). Month ends make it more than one day: on 30
+    June, 3 months after each of 29, 30 and 31 March has come (all fall on 30 June), so it
+    is 31 March."""
+    day = add_months(on, -months)
+    while add_months(day + timedelta(days=1), months) <= on:
+        day += timedelta(days=1)
+    return day
 
 
 def deletion_date(notified_on: date, months: int) -> date:
@@ -186,3 +199,26 @@ def recipients_text(recipients: tuple[str, ...]) -> str:
         return text
     suffix = f" (+{len(recipients)} in all)"
     return text[: RECIPIENTS_LIMIT - len(suffix)] + suffix
+
+
+# --- Delivery status in the traffic log -----------------------------------------------
+
+SENT, DEFERRED, BOUNCED, EXPIRED = "sent", "deferred", "bounced", "expired"
+FAILED = frozenset({BOUNCED, EXPIRED})
+# How bad a status is for a message to several recipients (worst first wins).
+_SEVERITY = {"": 0, SENT: 1, DEFERRED: 2, EXPIRED: 3, BOUNCED: 4}
+
+
+def delivery_status_merge(earlier: str, later: str) -> str:
+    """A recipient's status after a later log line: the later one, except that a failure
+    (bounced, or expired and returned to the sender) is final once logged."""
+    if earlier in FAILED or not later:
+        return earlier
+    return later
+
+
+def delivery_status_summary(statuses: Iterable[str]) -> str:
+    """One status for a message to several recipients: the worst of theirs, so a message
+    that bounced for one recipient shows as bounced, and one still queued for any as
+    deferred."""
+    return max(statuses, key=lambda status: _SEVERITY.get(status, 0), default="")

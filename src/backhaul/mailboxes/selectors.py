@@ -9,6 +9,7 @@ from backhaul.catalogue.models import Brand
 from backhaul.catalogue.selectors import rule_params
 from backhaul.core.errors import NotFound
 from backhaul.customers.models import Account
+from backhaul.mailboxes.choices import MailboxStatus
 from backhaul.mailboxes.models import Mailbox, MailTraffic
 from backhaul.mailboxes.rules import SendingLimits
 
@@ -97,3 +98,12 @@ def mailbox_get(address: str) -> Mailbox:
 
 def traffic_of(mailbox: Mailbox, *, limit: int = 100) -> list[MailTraffic]:
     return list(MailTraffic.objects.filter(mailbox=mailbox).order_by("-at", "-id")[:limit])
+
+
+def suspended_addresses() -> list[str]:
+    """The addresses whose mailboxes are suspended: the mail server must refuse them."""
+    return list(
+        Mailbox.objects.filter(status=MailboxStatus.SUSPENDED)
+        .order_by("address")
+        .values_list("address", flat=True)
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -20,14 +21,14 @@ from backhaul.catalogue.models import Brand
 from backhaul.catalogue.selectors import clause_get
 from backhaul.core.calendar import LONDON
 from backhaul.core.errors import InvalidInput, TransitionNotAllowed
-from backhaul.core.periods import add_months
 from backhaul.customers.models import Account
 from backhaul.mailboxes import rules
 from backhaul.mailboxes.choices import MailboxEventKind, MailboxStatus, TrafficDirection
 from backhaul.mailboxes.models import Mailbox, MailboxEvent, MailTraffic
 from backhaul.mailboxes.selectors import Housekeeping, housekeeping_for, sending_limits_for
-from backhaul.notices.models import Notice
 from backhaul.notices.services import notice_send
+from backhaul.scheduler.events import EventBatch, event_record
+from backhaul.scheduler.registry import batched
 
 
 def _london_date(moment: datetime) -> date:
@@ -40,29 +41,9 @@ def _london_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=LONDON)
 
 
-def _event(
-    mailbox: Mailbox,
-    kind: str,
-    *,
-    on: date,
-    now: datetime,
-    clause_id: str | None = None,
-    detail: str = "",
-    lifecycle: bool = False,
-    notice: Notice | None = None,
-) -> MailboxEvent:
-    values = {
-        "clause": clause_get(clause_id) if clause_id else None,
-        "detail": detail[:300],
-        "notice": notice,
-        "at": now,
-    }
-    if lifecycle:
-        event, _ = MailboxEvent.objects.get_or_create(
-            mailbox=mailbox, kind=kind, on=on, lifecycle=True, defaults=values
-        )
-        return event
-    return MailboxEvent.objects.create(mailbox=mailbox, kind=kind, on=on, **values)
+def _event(mailbox: Mailbox, kind: str, **details: Any) -> MailboxEvent:
+    """Add to the mailbox's history (see `scheduler.events.event_record`)."""
+    return event_record(MailboxEvent, owner={"mailbox": mailbox}, kind=kind, **details)
 
 
 def _checked_address(address: str) -> str:
@@ -257,8 +238,15 @@ def mail_traffic_log(
     headers: rules.MessageHeaders,
     at: datetime,
     now: datetime,
+    status: str = "",
+    queue_id: str = "",
+    recipient_count: int | None = None,
 ) -> tuple[MailTraffic, bool]:
     """Log one message by its headers; returns (entry, created).
+
+    `status` and `queue_id` come from the mail log (the delivery status reported, and the
+    queue id that joins later lines about the same message); `recipient_count` is the
+    envelope's count where it is known to be more than the recipients listed.
 
     A message logged before (same mailbox, direction and Message-ID) is not logged again.
     A sent message that takes the mailbox over the brand's daily send limit or recipient
@@ -268,6 +256,7 @@ def mail_traffic_log(
     if direction not in TrafficDirection.values:
         raise InvalidInput(f"direction: must be in or out, not {direction!r}")
     day = _london_date(at)
+    recipients = max(recipient_count or 0, len(headers.recipients))
     with transaction.atomic():
         existing = (
             MailTraffic.objects.filter(
@@ -287,10 +276,12 @@ def mail_traffic_log(
                     message_id=headers.message_id,
                     sender=headers.sender,
                     recipients=rules.recipients_text(headers.recipients),
-                    recipient_count=len(headers.recipients),
+                    recipient_count=recipients,
                     subject=headers.subject,
                     dated=headers.sent_at,
                     size_bytes=headers.size_bytes,
+                    status=status,
+                    queue_id=queue_id,
                 )
         except IntegrityError:
             return MailTraffic.objects.get(
@@ -308,7 +299,7 @@ def mail_traffic_log(
             at__lt=_london_midnight(day + timedelta(days=1)),
         ).count()
         reason = rules.spam_like_activity(
-            sent_today=sent_today, recipients=len(headers.recipients), limits=limits
+            sent_today=sent_today, recipients=recipients, limits=limits
         )
         mailbox.refresh_from_db(fields=["status"])
         if reason is not None and mailbox.status != MailboxStatus.DELETED:
@@ -346,7 +337,14 @@ def _last_activity(mailbox: Mailbox) -> date:
     return mailbox.created_on
 
 
-def _archive(mailbox: Mailbox, rules_: Housekeeping, *, on: date, now: datetime) -> bool:
+def _archive(
+    mailbox: Mailbox,
+    rules_: Housekeeping,
+    *,
+    on: date,
+    now: datetime,
+    events: EventBatch,
+) -> bool:
     months = rules_.archive_after_months
     last = _last_activity(mailbox)
     if months is None or not rules.archive_due(last_activity=last, on=on, months=months):
@@ -376,20 +374,26 @@ def _archive(mailbox: Mailbox, rules_: Housekeeping, *, on: date, now: datetime)
         clause_id=rules_.archive_clause,
         now=now,
     )
-    _event(
-        mailbox,
-        MailboxEventKind.ARCHIVED,
+    events.add(
+        owner={"mailbox": mailbox},
+        kind=MailboxEventKind.ARCHIVED,
         on=on,
         now=now,
         clause_id=rules_.archive_clause,
         detail=f"not accessed since {last}",
-        lifecycle=True,
         notice=notice,
     )
     return True
 
 
-def _delete(mailbox: Mailbox, rules_: Housekeeping, *, on: date, now: datetime) -> bool:
+def _delete(
+    mailbox: Mailbox,
+    rules_: Housekeeping,
+    *,
+    on: date,
+    now: datetime,
+    events: EventBatch,
+) -> bool:
     months = rules_.delete_after_notice_months
     if months is None or mailbox.archived_on is None:
         return False
@@ -412,20 +416,26 @@ def _delete(mailbox: Mailbox, rules_: Housekeeping, *, on: date, now: datetime) 
         clause_id=rules_.archive_clause,
         now=now,
     )
-    _event(
-        mailbox,
-        MailboxEventKind.DELETED,
+    events.add(
+        owner={"mailbox": mailbox},
+        kind=MailboxEventKind.DELETED,
         on=on,
         now=now,
         clause_id=rules_.archive_clause,
         detail=f"not accessed within {months} month(s) of the notice of {mailbox.archived_on}",
-        lifecycle=True,
         notice=notice,
     )
     return True
 
 
-def _remove_unread(mailbox: Mailbox, rules_: Housekeeping, *, on: date, now: datetime) -> bool:
+def _remove_unread(
+    mailbox: Mailbox,
+    rules_: Housekeeping,
+    *,
+    on: date,
+    now: datetime,
+    events: EventBatch,
+) -> bool:
     days = rules_.unread_days
     since = mailbox.unread_over_limit_since
     if rules_.unread_limit_mb is None or days is None or since is None:
@@ -437,9 +447,9 @@ def _remove_unread(mailbox: Mailbox, rules_: Housekeeping, *, on: date, now: dat
     mailbox.unread_over_limit_since = None
     mailbox.save(update_fields=["unread_bytes", "unread_over_limit_since"])
     # "it will be removed without notice to you": recorded, not notified.
-    _event(
-        mailbox,
-        MailboxEventKind.UNREAD_REMOVED,
+    events.add(
+        owner={"mailbox": mailbox},
+        kind=MailboxEventKind.UNREAD_REMOVED,
         on=on,
         now=now,
         clause_id=rules_.unread_clause,
@@ -447,7 +457,6 @@ def _remove_unread(mailbox: Mailbox, rules_: Housekeeping, *, on: date, now: dat
             f"{removed} bytes unread, over {rules_.unread_limit_mb}MB since {since} "
             f"(more than {days} days)"
         ),
-        lifecycle=True,
     )
     return True
 
@@ -457,52 +466,66 @@ def mailboxes_run_day(*, on: date, now: datetime) -> dict[str, int]:
 
     Archive mailboxes not accessed for the brand's months (and tell the customer), delete
     the mail of archived mailboxes not accessed within the months after that notice, and
-    remove unread mail that has been over the limit for more than the brand's days.
-    Replaying a day finds nothing left to do.
+    remove unread mail that has been over the limit for more than the brand's days. The
+    query picks exactly the mailboxes due; they are locked and handled in batches, one
+    transaction each. Replaying a day finds nothing left to do.
     """
     counts: Counter[str] = Counter({"archived": 0, "deleted": 0, "unread_removed": 0})
+    events = EventBatch(MailboxEvent)
     for brand in Brand.objects.order_by("key"):
         rules_ = housekeeping_for(brand)
         if not rules_.anything:
             continue
-        candidates = Mailbox.objects.filter(account__brand=brand).select_related("account")
         conditions = Q(pk__in=[])
         if rules_.archive_after_months is not None:
-            # A loose cut-off (month ends move by up to three days); the rule decides exactly.
-            cutoff = add_months(on, -rules_.archive_after_months) + timedelta(days=3)
+            last = rules.latest_due(on, rules_.archive_after_months)
             conditions |= Q(status=MailboxStatus.ACTIVE) & (
-                Q(last_accessed_at__lt=_london_midnight(cutoff + timedelta(days=1)))
-                | Q(last_accessed_at__isnull=True, created_on__lte=cutoff)
+                Q(last_accessed_at__lt=_london_midnight(last + timedelta(days=1)))
+                | Q(last_accessed_at__isnull=True, created_on__lte=last)
             )
             if rules_.delete_after_notice_months is not None:
-                notified_by = add_months(on, -rules_.delete_after_notice_months)
-                conditions |= Q(
-                    status=MailboxStatus.ARCHIVED,
-                    archived_on__lte=notified_by + timedelta(days=3),
-                )
+                notified_by = rules.latest_due(on, rules_.delete_after_notice_months)
+                conditions |= Q(status=MailboxStatus.ARCHIVED, archived_on__lte=notified_by)
         if rules_.unread_limit_mb is not None and rules_.unread_days is not None:
             over_since = on - timedelta(days=rules_.unread_days + 1)
             conditions |= Q(unread_over_limit_since__lte=over_since) & ~Q(
                 status=MailboxStatus.DELETED
             )
-        for mailbox in candidates.filter(conditions).order_by("pk").iterator(chunk_size=500):
+        due = list(
+            Mailbox.objects.filter(conditions, account__brand=brand)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for batch in batched(due):
             with transaction.atomic():
-                locked = (
+                for mailbox in (
                     Mailbox.objects.select_for_update(of=("self",))
                     .select_related("account")
-                    .get(pk=mailbox.pk)
-                )
-                if locked.status == MailboxStatus.ACTIVE and _archive(
-                    locked, rules_, on=on, now=now
+                    .filter(pk__in=batch)
+                    .order_by("pk")
                 ):
-                    counts["archived"] += 1
-                elif locked.status == MailboxStatus.ARCHIVED and _delete(
-                    locked, rules_, on=on, now=now
-                ):
-                    counts["deleted"] += 1
-                    continue
-                if locked.status != MailboxStatus.DELETED and _remove_unread(
-                    locked, rules_, on=on, now=now
-                ):
-                    counts["unread_removed"] += 1
+                    for kind in _housekeeping(mailbox, rules_, on=on, now=now, events=events):
+                        counts[kind] += 1
+                events.write()
     return dict(counts)
+
+
+def _housekeeping(
+    mailbox: Mailbox, rules_: Housekeeping, *, on: date, now: datetime, events: EventBatch
+) -> list[str]:
+    """One mailbox's housekeeping for the day; returns what was done."""
+    if mailbox.status == MailboxStatus.ACTIVE and _archive(
+        mailbox, rules_, on=on, now=now, events=events
+    ):
+        done = ["archived"]
+    elif mailbox.status == MailboxStatus.ARCHIVED and _delete(
+        mailbox, rules_, on=on, now=now, events=events
+    ):
+        return ["deleted"]
+    else:
+        done = []
+    if mailbox.status != MailboxStatus.DELETED and _remove_unread(
+        mailbox, rules_, on=on, now=now, events=events
+    ):
+        done.append("unread_removed")
+    return done

@@ -9,13 +9,17 @@ state. Each area keeps its jobs in its own app, so nothing outside it needs chan
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.apps import apps
 
 JobFunction = Callable[..., dict[str, int]]
+
+# Objects a job handles in one transaction: one query reads and locks them all, and a
+# commit per batch rather than per object keeps a long replay quick.
+BATCH_SIZE = 200
 
 
 @dataclass(frozen=True)
@@ -50,3 +54,9 @@ def run_day(*, on: date, now: datetime, only: set[str] | None = None) -> dict[st
             continue
         results[job.name] = job.run(on=on, now=now)
     return results
+
+
+def batched(ids: Sequence[int], size: int = BATCH_SIZE) -> Iterator[list[int]]:
+    """The ids in batches of `size`, in order."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])

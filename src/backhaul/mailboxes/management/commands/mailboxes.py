@@ -1,4 +1,4 @@
-"""`backhaul mailboxes create|access|unread|log|suspend|unsuspend|list`: mailboxes."""
+"""`backhaul mailboxes create|access|unread|log|suspend|unsuspend|list|sync|push`."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from rich.progress import Progress
 from backhaul.cli import BackhaulCommand, parse_date
 from backhaul.core.errors import BackhaulError
 from backhaul.customers.services import account_get
+from backhaul.mailboxes.adapters.dovecot import DEFAULT_ARCHIVE, DEFAULT_LOG_ZONE, Dovecot
 from backhaul.mailboxes.choices import TrafficDirection
 from backhaul.mailboxes.models import Mailbox
 from backhaul.mailboxes.rules import headers_of
-from backhaul.mailboxes.selectors import mailbox_get, mailboxes_of
+from backhaul.mailboxes.selectors import mailbox_get, mailboxes_of, suspended_addresses
 from backhaul.mailboxes.services import (
     mail_message_log,
     mailbox_access_record,
@@ -26,6 +27,7 @@ from backhaul.mailboxes.services import (
     mailbox_unread_report,
     mailbox_unsuspend,
 )
+from backhaul.mailboxes.sync import mail_server_push, mail_server_sync
 
 
 def parse_moment(value: str, *, field: str) -> datetime:
@@ -102,6 +104,45 @@ class Command(BackhaulCommand):
         listing.add_argument("--account", required=True)
         listing.add_argument("--json", action="store_true")
 
+        sync = sub.add_parser(
+            "sync", help="read last logins, unread totals and traffic from the mail server"
+        )
+        sync.add_argument(
+            "--doveadm-file",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="saved `doveadm -f tab` output (mailbox status, fetch, dict iter); repeatable",
+        )
+        sync.add_argument(
+            "--maillog", action="append", default=[], metavar="FILE", help="a mail log; repeatable"
+        )
+        sync.add_argument(
+            "--run-doveadm", action="store_true", help="run doveadm on this machine instead"
+        )
+        sync.add_argument("--doveadm", default="doveadm", help="the doveadm program to run")
+        sync.add_argument(
+            "--last-login-dict", default="", help="the last_login plugin's dict, for --run-doveadm"
+        )
+        sync.add_argument(
+            "--log-zone", default=DEFAULT_LOG_ZONE, help="time zone of traditional syslog times"
+        )
+        sync.add_argument("--on", help="the day the outputs were taken (default: today)")
+        sync.add_argument("--json", action="store_true")
+
+        push = sub.add_parser("push", help="carry out archive, delete and suspend on the server")
+        push.add_argument("--dry-run", action="store_true", help="list the commands only")
+        push.add_argument("--doveadm", default="doveadm", help="the doveadm program to run")
+        push.add_argument(
+            "--archive",
+            default=DEFAULT_ARCHIVE,
+            help="mail location of the archive store, {user} for the address",
+        )
+        push.add_argument(
+            "--deny-file", help="write the suspended addresses here, for a deny passdb"
+        )
+        push.add_argument("--json", action="store_true")
+
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         now = timezone.now()
@@ -115,6 +156,12 @@ class Command(BackhaulCommand):
             return
         if action == "log":
             self._log(options, now)
+            return
+        if action == "sync":
+            self._sync(options, now)
+            return
+        if action == "push":
+            self._push(options, now)
             return
         if action == "create":
             mailbox = mailbox_create(
@@ -205,3 +252,74 @@ class Command(BackhaulCommand):
         )
         for reject in rejected:
             self.stdout.write(f"  {reject['file']}: {reject['reason']}")
+
+    def _sync(self, options: dict[str, Any], now: datetime) -> None:
+        if not (options["doveadm_file"] or options["maillog"] or options["run_doveadm"]):
+            raise CommandError("give --doveadm-file, --maillog or --run-doveadm")
+        server = Dovecot(
+            doveadm_files=[Path(f) for f in options["doveadm_file"]],
+            maillogs=[Path(f) for f in options["maillog"]],
+            run_doveadm=options["run_doveadm"],
+            doveadm=options["doveadm"],
+            last_login_dict=options["last_login_dict"],
+            log_zone=options["log_zone"],
+        )
+        on = parse_date(options["on"], field="--on") if options["on"] else timezone.localdate()
+        sync = mail_server_sync(server=server, on=on, now=now)
+        if options["json"]:
+            self.write_json({"sync": sync.pk, "on": sync.on, **sync.counts})
+            return
+        lines = sync.counts["lines"]
+        self.stdout.write(
+            f"read {len(sync.counts['files'])} file(s): {lines['read']} lines, "
+            f"{lines['accepted']} accepted, {lines['rejected']} rejected"
+        )
+        for group in ("logins", "mailboxes", "traffic", "updates"):
+            counts = sync.counts.get(group) or {}
+            if counts:
+                parts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
+                self.stdout.write(f"{group}: {parts}")
+        if sync.counts["incomplete"]:
+            self.stdout.write(
+                f"incomplete (no start in these logs): {', '.join(sync.counts['incomplete'])}"
+            )
+        for reject in sync.counts["rejects"][:20]:
+            self.stdout.write(f"  {reject['file']}:{reject['line']}: {reject['reason']}")
+
+    def _push(self, options: dict[str, Any], now: datetime) -> None:
+        server = Dovecot(doveadm=options["doveadm"], archive=options["archive"])
+        planned = mail_server_push(server=server, now=now, dry_run=options["dry_run"])
+        if options["deny_file"] and not options["dry_run"]:
+            _write_atomically(Path(options["deny_file"]), suspended_addresses())
+        actions = [p.as_dict() for p in planned]
+        summary = {
+            "dry_run": options["dry_run"],
+            "pending": len(planned),
+            "done": sum(1 for p in planned if p.done),
+            "failed": sum(1 for a in actions if a["error"]),
+            "actions": actions,
+        }
+        if options["json"]:
+            self.write_json(summary)
+            return
+        for action in actions:
+            state = "" if options["dry_run"] else (" done" if action["done"] else " not done")
+            self.stdout.write(f"# {action['mailbox']}: {action['kind']} on {action['on']}{state}")
+            for command in action["commands"]:
+                self.stdout.write(command)
+            if action["error"]:
+                self.stdout.write(f"#   {action['error']}")
+        if not options["dry_run"]:
+            self.stdout.write(
+                f"# {summary['done']} of {summary['pending']} done, {summary['failed']} failed"
+            )
+
+
+def _write_atomically(path: Path, addresses: list[str]) -> None:
+    """Replace the deny file in one step, so Dovecot never reads half of it."""
+    temporary = path.with_name(f".{path.name}.new")
+    try:
+        temporary.write_text("".join(f"{a}\n" for a in addresses), encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        raise CommandError(f"--deny-file: cannot write {path}: {exc.strerror}") from None
