@@ -43,6 +43,13 @@ def test_pagination(as_staff: Api, world: World) -> None:
     assert first["items"][0]["number"] != second["items"][0]["number"]
 
 
+@pytest.mark.parametrize("path", ["/accounts", "/subscriptions", "/tickets", "/invoices"])
+def test_pagination_refuses_offsets_the_database_cannot_take(as_staff: Api, path: str) -> None:
+    too_far = as_staff.get(path, offset=2**31)
+    assert too_far.status_code == 422
+    assert as_staff.get(path, offset=2**31 - 1).json()["items"] == []
+
+
 def test_subscriptions_and_exit_quote(as_mine: Api, world: World) -> None:
     items = as_mine.get("/subscriptions").json()["items"]
     assert {s["account"] for s in items} == {world.mine.number}
@@ -87,6 +94,12 @@ def test_usage(as_mine: Api, world: World) -> None:
     usage = as_mine.get(f"/accounts/{world.mine.number}/usage").json()
     assert usage["account"] == world.mine.number
     assert usage["state"] == "normal"
+
+
+def test_usage_before_the_account_had_a_plan_is_a_client_error(as_mine: Api, world: World) -> None:
+    before = as_mine.get(f"/accounts/{world.mine.number}/usage", at="1970-01-01T00:00:00Z")
+    assert before.status_code == 422
+    assert before.json()["detail"]
 
 
 def test_tickets(as_mine: Api, world: World) -> None:

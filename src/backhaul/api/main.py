@@ -1,9 +1,11 @@
 """The NinjaAPI instance; area routers are added here."""
 
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from backhaul.api.access import TokenAuth
 from backhaul.api.routers import abuse, accounts, invoices, payments, subscriptions, tickets, usage
+from backhaul.core.errors import BackhaulError, NotFound
 
 api = NinjaAPI(
     title="Backhaul API",
@@ -16,6 +18,14 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     auth=TokenAuth(),
 )
+
+
+@api.exception_handler(BackhaulError)
+def domain_error(request: HttpRequest, exc: BackhaulError) -> HttpResponse:
+    """A domain error a router did not translate is the client's input, never a 500."""
+    return api.create_response(
+        request, {"detail": str(exc)}, status=404 if isinstance(exc, NotFound) else 422
+    )
 
 
 @api.get("/health", auth=None, tags=["meta"])

@@ -6,19 +6,20 @@ A reporter's identity is shown to the customer only once staff have released it.
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from backhaul.abuse.choices import CaseStatus
 from backhaul.abuse.models import Case, Report
 from backhaul.api.access import accounts_visible, is_staff_token, token_of
 from backhaul.api.choices import Scope
+from backhaul.api.pagination import Pagination
 from backhaul.api.schemas import AbuseCaseOut, AbuseReportOut
 
 router = Router(tags=["abuse"])
 
 
 @router.get("/abuse/cases", response=list[AbuseCaseOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def case_list(
     request: HttpRequest,
     account: str | None = None,
@@ -41,7 +42,7 @@ def case_list(
 
 
 @router.get("/abuse/reports", response=list[AbuseReportOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def report_list(
     request: HttpRequest,
     account: str | None = None,

@@ -3,10 +3,11 @@
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from backhaul.api.access import account_visible, accounts_visible
 from backhaul.api.choices import Scope
+from backhaul.api.pagination import Pagination
 from backhaul.api.schemas import AccountOut
 from backhaul.customers.models import Account
 
@@ -14,7 +15,7 @@ router = Router(tags=["accounts"])
 
 
 @router.get("/accounts", response=list[AccountOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def account_list(
     request: HttpRequest,
     account: str | None = None,

@@ -6,10 +6,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from backhaul.api.access import accounts_visible
 from backhaul.api.choices import Scope
+from backhaul.api.pagination import Pagination
 from backhaul.api.schemas import InvoiceDetailOut, InvoiceOut
 from backhaul.billing.documents import invoice_pdf
 from backhaul.billing.models import Invoice
@@ -24,7 +25,7 @@ def _invoices(request: HttpRequest) -> QuerySet[Invoice]:
 
 
 @router.get("/invoices", response=list[InvoiceOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def invoice_list(
     request: HttpRequest,
     account: str | None = None,

@@ -7,10 +7,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from backhaul.api.access import account_visible, accounts_visible
 from backhaul.api.choices import Scope
+from backhaul.api.pagination import Pagination
 from backhaul.api.schemas import PaymentOut, StatementOut
 from backhaul.core.calendar import LONDON
 from backhaul.payments.models import Payment
@@ -20,7 +21,7 @@ router = Router(tags=["payments"])
 
 
 @router.get("/payments", response=list[PaymentOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def payment_list(
     request: HttpRequest,
     account: str | None = None,

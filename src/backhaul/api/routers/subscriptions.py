@@ -8,10 +8,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from backhaul.api.access import accounts_visible
 from backhaul.api.choices import Scope
+from backhaul.api.pagination import Pagination
 from backhaul.api.schemas import SubscriptionOut
 from backhaul.contracts.models import Subscription
 from backhaul.contracts.services import exit_quote_for_subscription
@@ -28,7 +29,7 @@ def _subscriptions(request: HttpRequest) -> QuerySet[Subscription]:
 
 
 @router.get("/subscriptions", response=list[SubscriptionOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def subscription_list(
     request: HttpRequest,
     account: str | None = None,

@@ -4,10 +4,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from backhaul.api.access import accounts_visible
 from backhaul.api.choices import Scope
+from backhaul.api.pagination import Pagination
 from backhaul.api.schemas import TicketOut
 from backhaul.support.models import Ticket
 
@@ -21,7 +22,7 @@ def _tickets(request: HttpRequest) -> QuerySet[Ticket]:
 
 
 @router.get("/tickets", response=list[TicketOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def ticket_list(
     request: HttpRequest,
     account: str | None = None,
