@@ -1,4 +1,10 @@
-"""Shared test set-up: both brands' catalogues are loaded once into the test database."""
+"""Shared test set-up: both brands' catalogues are loaded once into the test database.
+
+Staff two-factor: tests run with `BACKHAUL_STAFF_2FA_REQUIRED` off, so a test may sign a
+member of staff in to the console with `client.force_login`; tests marked `staff_2fa` run
+with it on (the production default) and sign staff in with the `console_login` fixture,
+which gives them a confirmed authenticator and a verified session.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,37 @@ CATALOGUES = ROOT / "catalogues"
 PLUSNET = CATALOGUES / "plusnet-business.toml"
 PLUGIN = CATALOGUES / "plugin.toml"
 FIXED_NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "staff_2fa: run with BACKHAUL_STAFF_2FA_REQUIRED on (sign staff in with console_login)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _staff_two_factor(request, settings):  # type: ignore[no-untyped-def]
+    settings.BACKHAUL_STAFF_2FA_REQUIRED = request.node.get_closest_marker("staff_2fa") is not None
+
+
+@pytest.fixture
+def console_login():  # type: ignore[no-untyped-def]
+    """Sign a staff user in to a test client as the console would after a correct code."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def sign_in(client, user):  # type: ignore[no-untyped-def]
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="Test app", confirmed=True)
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return device
+
+    return sign_in
 
 
 @pytest.fixture(scope="session")

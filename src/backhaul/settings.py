@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -23,15 +24,20 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("BACKHAUL_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
-    "unfold",
+    # unfold's templates without its site: the console is backhaul.privacy.console.ConsoleSite,
+    # an unfold site that asks staff for their two-factor code (docs/privacy-and-security.md).
+    "unfold.apps.BasicAppConfig",
     "unfold.contrib.filters",
-    "django.contrib.admin",
+    "backhaul.privacy.console_app.ConsoleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "backhaul.catalogue",
     "backhaul.customers",
     "backhaul.contracts",
@@ -59,10 +65,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "backhaul.privacy.middleware.SecurityHeadersMiddleware",
     "backhaul.privacy.middleware.StaffAuditMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backhaul.urls"
@@ -104,6 +113,41 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Sign-in throttling (django-axes): after 5 failed sign-ins for one username from one
+# address, that pair is locked out for 15 minutes (a success clears the count). Staff
+# unlock someone early with `backhaul axes_reset_username NAME` (docs/operations.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("BACKHAUL_LOGIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "backhaul.privacy.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "backhaul.privacy.throttle.client_ip"
+AXES_VERBOSE = False
+# Only failed attempts are kept (and only until the cool-off passes); successful sign-ins
+# are not logged. The console lists the attempts (backhaul.privacy.admin).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+# How many reverse proxies in front of Backhaul append to X-Forwarded-For; 0 trusts only
+# the connecting address (REMOTE_ADDR).
+_proxy_count = env_str("BACKHAUL_PROXY_COUNT", "0").strip()
+if not _proxy_count.isdigit():
+    raise ImproperlyConfigured(
+        f"BACKHAUL_PROXY_COUNT must be a whole number of proxies, not {_proxy_count!r}"
+    )
+BACKHAUL_PROXY_COUNT = int(_proxy_count)
+
+# Staff two-factor authentication (TOTP, django-otp). Staff who have confirmed an
+# authenticator give its 6-digit code at every console sign-in, always. When required
+# (the default unless BACKHAUL_DEBUG is on, so `make demo` works with passwords alone),
+# staff without one can reach only the console's enrolment page until they confirm one.
+BACKHAUL_STAFF_2FA_REQUIRED = env_bool("BACKHAUL_STAFF_2FA_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = env_str("BACKHAUL_OTP_ISSUER", "Backhaul")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -118,6 +162,9 @@ STATIC_ROOT = VAR_DIR / "static"
 LOGIN_URL = "admin:login"
 PORTAL_LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:member-home"
+
+# The API's list pages return at most this many rows per request (`limit`).
+NINJA_PAGINATION_MAX_LIMIT = 1000
 
 CATALOGUE_DIR = Path(env_str("BACKHAUL_CATALOGUES", str(BASE_DIR / "catalogues")))
 
@@ -146,4 +193,5 @@ UNFOLD = {
     "SITE_SYMBOL": "router",
     "SHOW_HISTORY": True,
     "DASHBOARD_CALLBACK": "backhaul.api.dashboard.dashboard_callback",
+    "ACCOUNT": {"navigation": "backhaul.privacy.console.account_links"},
 }

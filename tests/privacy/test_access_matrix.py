@@ -9,6 +9,8 @@ page's area. The classes:
   a customer never gets another customer's object (404/403, never 200).
 - Staff console (`console/...`): anonymous visitors and customers are sent to the console
   sign-in; each staff role sees a model's list only with that model's view permission.
+  Staff sign in with two-factor (the production setting); a staff session that has not
+  given its authenticator's code opens nothing but the sign-in and enrolment pages.
 - API (`api/v1/...`): nothing but the public documents without a token, not even for a
   signed-in session; a customer token never reads another customer's account.
 """
@@ -33,9 +35,10 @@ from backhaul.demo.services import staff_users_ensure
 from backhaul.privacy.register import REGISTER
 from backhaul.support.services.tickets import Upload, ticket_raise
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.staff_2fa]
 
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
+CONSOLE_OPEN = {"console/login/", "console/logout/", "console/two-factor/"}
 API_PUBLIC = {"api/v1/openapi.json", "api/v1/docs", "api/v1/health", "api/v1/"}
 OWNER_PATHS = ("account", "ticket__account", "message__ticket__account", "mailbox__account",
                "case__account", "package__account", "subscription__account")  # fmt: skip
@@ -124,7 +127,7 @@ def assert_no_customer_data(content: bytes, world: dict[str, Any], route: str) -
 
 
 @pytest.fixture
-def world(demo: list[Account], now: datetime) -> dict[str, Any]:
+def world(demo: list[Account], now: datetime, console_login: Any) -> dict[str, Any]:
     customers = [a for a in demo if a.users.exists()]
     a, b = customers[0], customers[1]
     for account in (a, b):
@@ -141,7 +144,7 @@ def world(demo: list[Account], now: datetime) -> dict[str, Any]:
     for username, _password, role in staff_users_ensure():
         user = User.objects.get(username=username)
         clients[role] = Client()
-        clients[role].force_login(user)
+        console_login(clients[role], user)
         staff[role] = user
     return {"A": a, "B": b, "clients": clients, "staff": staff}
 
@@ -206,6 +209,30 @@ def test_console_is_for_staff_with_the_view_permission(world: dict[str, Any]) ->
             assert status == (200 if allowed else 403), (route, role, status)
         checked += 1
     assert checked >= 10
+
+
+def test_console_needs_the_second_factor(world: dict[str, Any]) -> None:
+    """Password alone (a session never verified by a code) opens no console page."""
+    with_device = Client()
+    with_device.force_login(world["staff"]["admin"])  # has an authenticator, gave no code
+    without = Client()
+    without.force_login(User.objects.create_user("newstaff", password="x" * 12, is_staff=True))
+    checked = 0
+    for route in routes():
+        if not re.fullmatch(r"console/(\w+/){1,2}", route) or route in CONSOLE_OPEN:
+            continue
+        response = with_device.get("/" + route)
+        assert response.status_code == 302, (route, response.status_code)
+        assert "/console/login/" in response["Location"], route
+        response = without.get("/" + route)
+        assert response.status_code == 302 and "/console/login/" in response["Location"], route
+        checked += 1
+    assert checked >= 10
+    # Sent to sign in, the staff member without an authenticator is sent on to enrol.
+    response = without.get("/console/login/?next=/console/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/console/two-factor/")
+    assert without.get("/console/two-factor/").status_code == 200
 
 
 def test_api_needs_a_token_and_shows_only_the_tokens_account(

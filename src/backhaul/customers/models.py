@@ -7,6 +7,7 @@ from django.db import models
 
 from backhaul.catalogue.models import Brand
 from backhaul.customers.choices import AccountKind, AccountStatus, ContactRole, CreditVet
+from backhaul.customers.security_choices import SecurityPrompt
 
 
 class AccountNumberSequence(models.Model):
@@ -94,3 +95,47 @@ class CustomerUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} for {self.account.number}"
+
+
+class SecurityAnswer(models.Model):
+    """A customer's answer to one security question, held only as a salted Argon2 hash.
+
+    Support staff check what a caller says against it (`caller_check`); nobody can read it
+    back, not even in the subject access export.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="security_answers")
+    prompt = models.CharField(max_length=32, choices=SecurityPrompt.choices)
+    answer_hash = models.CharField(max_length=256)
+    set_at = models.DateTimeField()
+    set_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["account", "prompt"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "prompt"], name="security_answer_unique"),
+        ]
+        permissions = [
+            ("check_securityanswer", "Can check a caller's answer to a security question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.number}: {self.get_prompt_display()}"
+
+
+class CallerCheck(models.Model):
+    """One check of a caller's answer by support staff: the outcome, never the answer."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="caller_checks")
+    prompt = models.CharField(max_length=32, choices=SecurityPrompt.choices)
+    matched = models.BooleanField()
+    checked_by = models.CharField(max_length=150)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-checked_at", "-pk"]
+        indexes = [models.Index(fields=["account", "checked_at"])]
+
+    def __str__(self) -> str:
+        outcome = "match" if self.matched else "no match"
+        return f"{self.account.number} {self.prompt}: {outcome}"

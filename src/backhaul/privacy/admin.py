@@ -5,7 +5,9 @@ Consent history, retention runs and the audit trail are records: nobody edits th
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt
 from django.contrib import admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from unfold.admin import ModelAdmin
 
 from backhaul.privacy.models import (
@@ -81,3 +83,31 @@ class ReferralAdmin(ModelAdmin):
     list_display = ["referrer", "referred", "referred_at"]
     search_fields = ["referrer__number", "referred__number"]
     autocomplete_fields = ["referrer", "referred"]
+
+
+# Sign-in security: authenticators and throttled sign-in attempts. Keys and the POST data
+# of attempts are never shown; removing a row is how an administrator resets a lost
+# authenticator or lifts a lockout early.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class StaffAuthenticatorAdmin(RecordAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return bool(request.user.has_perm("otp_totp.delete_totpdevice"))
+
+
+@admin.register(AccessAttempt)
+class SignInAttemptAdmin(RecordAdmin):
+    list_display = ["attempt_time", "username", "ip_address", "failures_since_start", "path_info"]
+    search_fields = ["username", "ip_address"]
+    date_hierarchy = "attempt_time"
+    fields = ["attempt_time", "username", "ip_address", "failures_since_start", "path_info"]
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return bool(request.user.has_perm("axes.delete_accessattempt"))

@@ -45,3 +45,4 @@ class AuditAction(models.TextChoices):
     CHANGE = "change", "Changed"
     EXPORT = "export", "Exported"
     DELETE = "delete", "Deleted"
+    VERIFY = "verify", "Checked a caller's security answer"

@@ -39,6 +39,10 @@ ABUSE: Use = frozenset({"service-use", "abuse-report"})
 CONSENT: Use = frozenset({"youview-tv", "market-research", "registration"})
 DISCLOSURE: Use = frozenset({"disclosure-to-authorities", "debt-collection"})
 LEGAL: Use = frozenset({"legal-and-regulatory", "disclosure-to-authorities"})
+# Security answers are asked on the phone to check who is calling.
+PHONE_CHECK: Use = frozenset({"phone-call", "registration"})
+# Failed sign-ins, kept to stop password guessing (and only until the cool-off ends).
+SIGN_IN: Use = frozenset({"fraud-check", "registration"})
 
 SECRET_TEXT = "(held, never shown)"  # noqa: S105 (a placeholder, not a secret)
 WITHHELD_TEXT = "(withheld: identifies another person)"
@@ -67,6 +71,14 @@ REGISTER: dict[str, ModelEntry] = {
     ),
     "customers.Account": ModelEntry(_all(SIGN_UP, "name", "primary_email", "phone"), owner=""),
     "customers.Contact": ModelEntry(_all(SIGN_UP, "name", "email", "phone"), owner="account"),
+    "customers.SecurityAnswer": ModelEntry(
+        _all(PHONE_CHECK, "prompt", "answer_hash", "set_at"),
+        owner="account",
+        secret=frozenset({"answer_hash"}),
+    ),
+    "customers.CallerCheck": ModelEntry(
+        _all(PHONE_CHECK, "prompt", "matched", "checked_at"), owner="account"
+    ),
     "customers.Site": ModelEntry(
         _all(SIGN_UP, "label", "address_line1", "address_line2", "town", "postcode"),
         owner="account",
@@ -103,6 +115,7 @@ REGISTER: dict[str, ModelEntry] = {
         _all(BROADBAND_USAGE, "day", "input_octets", "output_octets", "seconds"),
         owner="account",
     ),
+    "usage.QueuedNotice": ModelEntry(_all(NOTICES, "subject", "body"), owner="account"),
     "usage.UpgradeRecommendation": ModelEntry(_all(RECOMMEND, "note"), owner="account"),
     "network.IpAssignment": ModelEntry(
         _all(SERVICE_USE, "ip", "username", "start", "end"), owner="account"
@@ -161,6 +174,8 @@ REGISTER: dict[str, ModelEntry] = {
     ),
     "domains.Domain": ModelEntry(_all(DOMAIN, "name", "whois_privacy"), owner="account"),
     "mailboxes.Mailbox": ModelEntry(_all(EMAIL, "address"), owner="account"),
+    # A mail-server line that matched no mailbox is no account's data.
+    "mailboxes.MailSyncReject": ModelEntry(_all(EMAIL, "raw")),
     "mailboxes.MailTraffic": ModelEntry(
         _all(EMAIL, "message_id", "sender", "recipients", "subject", "at"),
         owner="mailbox__account",
@@ -176,6 +191,15 @@ REGISTER: dict[str, ModelEntry] = {
     # The staff member's own name against what they looked at: held for accountability.
     "privacy.AuditEvent": ModelEntry(_all(LEGAL, "username", "path")),
     "admin.LogEntry": ModelEntry(_all(LEGAL, "object_repr", "change_message")),
+    # Sign-in throttling (django-axes) is held about whoever tried to sign in, customer or
+    # staff, by username: not tied to one account, so not part of an account's export.
+    "axes.AccessAttempt": ModelEntry(
+        _all(SIGN_IN, "username", "ip_address", "user_agent", "attempt_time")
+    ),
+    "axes.AccessFailureLog": ModelEntry(
+        _all(SIGN_IN, "username", "ip_address", "user_agent", "attempt_time")
+    ),
+    "axes.AccessLog": ModelEntry(_all(SIGN_IN, "username", "ip_address", "user_agent")),
 }
 
 # Whole models that hold no personal data although some field names suggest it.
@@ -196,6 +220,7 @@ NOT_PERSONAL_MODELS: dict[str, str] = {
     "network.RadGroupReply": "RADIUS group policy, not a person's",
     "network.IpPool": "the provider's address ranges",
     "privacy.Purpose": "the published purposes",
+    "axes.AccessAttemptExpiration": "when a sign-in attempt expires",
 }
 
 # Single fields whose names look personal but hold none, with the reason.
@@ -230,6 +255,7 @@ NOT_PERSONAL: dict[str, dict[str, str]] = {
     },
     "mailboxes.MailTraffic": {"recipient_count": "a count"},
     "privacy.Disclosure": {"recipient_kind": "a category"},
+    "otp_totp.TOTPDevice": {"name": "the label of a staff member's authenticator app"},
 }
 
 # Field name parts that suggest personal data.

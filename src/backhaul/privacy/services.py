@@ -179,3 +179,47 @@ def subject_access_export(*, account: Account, requested_by: str, now: datetime)
         now=now,
     )
     return archive
+
+
+SECURITY_ANSWER_LABEL = "customers.SecurityAnswer"
+
+
+def caller_questions(*, staff: Any, account: Account, path: str, now: datetime) -> list[str]:
+    """The questions the account has answered, for support to ask a caller (audited)."""
+    from backhaul.customers.selectors import security_answers_for
+
+    prompts = [answer.prompt for answer in security_answers_for(account)]
+    audit_record(
+        user=staff, action=AuditAction.VIEW, method="GET", path=path, status_code=200, now=now,
+        model_label=SECURITY_ANSWER_LABEL, account_number=account.number,
+    )  # fmt: skip
+    return prompts
+
+
+def caller_verify(
+    *, staff: Any, account: Account, prompt: str, answer: str, path: str, now: datetime
+) -> bool:
+    """Whether the caller's answer matches, recorded in the audit trail either way.
+
+    Neither the answer typed nor the stored hash leaves the customers area; a check the
+    rules refuse (too many wrong answers) is audited with status 409 and re-raised.
+    """
+    from backhaul.customers.services import caller_check
+
+    def audit(status_code: int, object_id: str = "") -> None:
+        audit_record(
+            user=staff, action=AuditAction.VERIFY, method="POST", path=path,
+            status_code=status_code, now=now, model_label=SECURITY_ANSWER_LABEL,
+            object_id=object_id, account_number=account.number,
+        )  # fmt: skip
+
+    try:
+        check = caller_check(
+            account=account, prompt=prompt, answer=answer,
+            checked_by=staff.get_username(), now=now,
+        )  # fmt: skip
+    except InvalidInput:
+        audit(409)
+        raise
+    audit(200, str(check.pk))
+    return check.matched

@@ -1,4 +1,5 @@
-"""`backhaul privacy export --account NUMBER --out FILE.zip`, `purposes`, `retention`."""
+"""`backhaul privacy export --account NUMBER --out FILE.zip`, `purposes`, `retention`,
+`two-factor-reset --user NAME`."""
 
 from __future__ import annotations
 
@@ -30,9 +31,15 @@ class Command(BackhaulCommand):
         retention = sub.add_parser("retention", help="apply retention schedules for a day")
         retention.add_argument("--on", required=True, help="the day, YYYY-MM-DD")
         retention.add_argument("--json", action="store_true")
+        reset = sub.add_parser(
+            "two-factor-reset",
+            help="remove a staff member's authenticator (lost phone); they enrol again",
+        )
+        reset.add_argument("--user", required=True, help="the staff member's username")
+        reset.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"_{options['action']}")(options)
+        getattr(self, f"_{options['action'].replace('-', '_')}")(options)
 
     def _export(self, options: dict[str, Any]) -> None:
         out = Path(options["out"])
@@ -72,3 +79,15 @@ class Command(BackhaulCommand):
         else:
             for key, value in sorted(counts.items()):
                 self.stdout.write(f"{key}: {value}")
+
+    def _two_factor_reset(self, options: dict[str, Any]) -> None:
+        from backhaul.privacy.two_factor import staff_two_factor_reset
+
+        removed = staff_two_factor_reset(username=options["user"])
+        if options["json"]:
+            self.write_json({"user": options["user"], "removed": removed})
+        else:
+            self.stdout.write(
+                f"removed {removed} authenticator(s) of {options['user']}; "
+                "they set up a new one at their next console sign-in"
+            )
