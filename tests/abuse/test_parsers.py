@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import email.policy
 from datetime import UTC, datetime
+from email.parser import BytesParser
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backhaul.abuse.parsers import Limits, parse_feed, parse_message
+from backhaul.abuse.parsers.mail import POLICY
 from backhaul.abuse.parsers.safe_yaml import YamlRejected, load_bounded
-from tests.abuse.conftest import fixture
+from tests.abuse.conftest import FIXTURES, fixture
 
 LIMITS = Limits()
 
@@ -239,6 +242,26 @@ def test_yaml_bounds() -> None:
             load_bounded(text, **bounds)
 
 
+def test_a_flat_report_counts_its_nodes_like_any_other_document() -> None:
+    """A flat mapping of n scalars is 2n + 1 nodes, aliases to scalars included; a mapping
+    with one nested value counts its children the same way."""
+    bounds = {"max_bytes": 10000, "max_depth": 5}
+    flat = "".join(f"k{n}: v{n}\n" for n in range(24))  # 49 nodes
+    assert len(load_bounded(flat, max_nodes=49, **bounds)) == 24
+    with pytest.raises(YamlRejected, match="more than 48 nodes"):
+        load_bounded(flat, max_nodes=48, **bounds)
+    aliased = "a: &x 1\nb: *x\n"  # 5 nodes
+    assert load_bounded(aliased, max_nodes=5, **bounds) == {"a": 1, "b": 1}
+    with pytest.raises(YamlRejected, match="more than 4 nodes"):
+        load_bounded(aliased, max_nodes=4, **bounds)
+    nested = "a: [1, 2]\nb: 3\n"  # 1 + (1 + 3) + 2 = 7 nodes
+    assert load_bounded(nested, max_nodes=7, **bounds) == {"a": [1, 2], "b": 3}
+    with pytest.raises(YamlRejected, match="more than 6 nodes"):
+        load_bounded(nested, max_nodes=6, **bounds)
+    with pytest.raises(YamlRejected, match="nested deeper than 0"):
+        load_bounded("a: 1\n", max_nodes=50, max_bytes=100, max_depth=0)
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=2000))
 def test_parsing_never_raises_for_any_bytes(raw: bytes) -> None:
@@ -254,3 +277,73 @@ def test_parsing_never_raises_for_header_like_text(text: str) -> None:
     )
     parsed = parse_message(raw.encode("utf-8", "surrogatepass"), limits=LIMITS)
     assert parsed.rejected or parsed.incidents
+
+
+def mime_reading(raw: bytes, policy) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """What intake asks of every part's MIME headers."""
+    message = BytesParser(policy=policy).parsebytes(raw)
+    return [
+        (
+            part.get_content_type(),
+            part.get_params(),
+            part.get_params(header="content-disposition"),
+            part.get_boundary(),
+            part.get_filename(),
+            part.get_content_charset(),
+            part.get_content_disposition(),
+            part.is_multipart(),
+            [type(defect).__name__ for defect in part.defects],
+        )
+        for part in message.walk()
+    ]
+
+
+FIXTURE_FILES = sorted(p for p in FIXTURES.iterdir() if p.is_file())
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+def test_every_fixture_reads_as_under_the_standard_policy(path) -> None:  # type: ignore[no-untyped-def]
+    raw = path.read_bytes()
+    assert mime_reading(raw, POLICY) == mime_reading(raw, email.policy.default)
+
+
+# Mostly what mail software writes (tokens, quoted boundaries such as "----=_Part_1.2"),
+# some of what it should not: RFC 2231 names, comments, escapes, encoded words.
+PLAIN_WORD = st.text(alphabet="abcXYZ019_.+-", min_size=1, max_size=6)
+MIME_WORD = st.one_of(
+    PLAIN_WORD, PLAIN_WORD, st.text(alphabet="abcXYZ019!#$%&'*+.^_`|~-", min_size=1, max_size=6)
+)
+SPACE = st.sampled_from(["", " ", "\t", "  ", "\r\n ", "\r\n\t"])
+QUOTED = st.one_of(
+    st.text(alphabet="aZ0 _.+,/:=?-", max_size=12),
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=8),
+)
+
+
+@st.composite
+def mime_values(draw) -> str:  # type: ignore[no-untyped-def]
+    """Content-Type and Content-Disposition values, mostly plain, some not."""
+    value = draw(MIME_WORD)
+    if draw(st.booleans()):
+        value += "/" + draw(MIME_WORD)
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        name = draw(
+            st.sampled_from(["boundary", "charset", "name", "filename", "Name", "filename*"])
+        )
+        text = draw(MIME_WORD) if draw(st.booleans()) else '"' + draw(QUOTED) + '"'
+        value += f"{draw(SPACE)};{draw(SPACE)}{name}{draw(SPACE)}={draw(SPACE)}{text}"
+    if draw(st.booleans()):
+        value += draw(SPACE) + ";"
+    if draw(st.integers(min_value=0, max_value=9)) == 0:
+        value += draw(st.sampled_from([" (comment)", " =?utf-8?q?x?=", "é", '"', "\\"]))
+    return value
+
+
+@settings(max_examples=2000, deadline=None)
+@given(content_type=mime_values(), disposition=mime_values())
+def test_mime_headers_read_as_under_the_standard_policy(content_type, disposition) -> None:  # type: ignore[no-untyped-def]
+    raw = (
+        f"From: a@example.org\r\nContent-Type: {content_type}\r\n"
+        f"Content-Disposition: {disposition}\r\n\r\nbody\r\n"
+    ).encode()
+    assert mime_reading(raw, POLICY) == mime_reading(raw, email.policy.default)

@@ -84,6 +84,36 @@ def test_every_fixture_is_counted_and_a_replay_changes_nothing(network, now) -> 
     assert (Report.objects.count(), Case.objects.count(), Notice.objects.count()) == counts
 
 
+def test_a_batch_colliding_with_concurrent_intake_is_stored_item_by_item(
+    network, now, monkeypatch
+) -> None:
+    """Another intake storing the same message first makes the batch's insert fail on the
+    unique digest (as an IntegrityError on both databases); the batch is then stored one
+    item at a time and nothing is lost or counted twice."""
+    from backhaul.abuse.services import intake
+
+    real_insert, collisions = intake.rows_insert, []
+
+    def colliding_insert(model, rows):  # type: ignore[no-untyped-def]
+        if model is IntakeMessage and len(rows) > 1 and not collisions:
+            collisions.append(rows[0]["sha256"])
+            real_insert(model, rows[:1])  # what the other intake stored a moment earlier
+        return real_insert(model, rows)
+
+    monkeypatch.setattr(intake, "rows_insert", colliding_insert)
+    names = ("arf-lf.eml", "xarf-0.1.eml", "plain-spam-headers.eml", "plain-port-scan.eml")
+    summary = ingest(now, *names, batch_size=10)
+    assert len(collisions) == 1
+    assert summary.read == summary.accepted + summary.rejected + summary.duplicates == 4
+    assert (summary.accepted, summary.duplicates, summary.messages) == (4, 0, 4)
+    assert IntakeMessage.objects.count() == Report.objects.count() == 4
+    assert summary.cases_created == Case.objects.count()
+    assert (
+        sum(Case.objects.values_list("reports_count", flat=True))
+        == Report.objects.filter(case__isnull=False).count()
+    )
+
+
 def test_a_reassigned_address_resolves_each_report_to_who_held_it_then(network, now) -> None:
     reports_ingest(items=read_items(FIXTURES / "reports.mbox"), channel="import", now=now)
     # 192.0.2.10 passed from Calder to Dunmore at 12:00 on 20 November.

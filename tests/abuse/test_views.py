@@ -129,11 +129,11 @@ def test_console_queue_filters_and_bulk_resolve(client, network, now, staff) -> 
     for query in ("", "?category=spam", "?status=open", "?age=1", "?age=older", "?q=PB000001"):
         assert client.get(changelist + query).status_code == 200, query
     spam = Case.objects.filter(category="spam").values_list("pk", flat=True)
-    response = client.post(
-        changelist,
-        {"action": "mark_resolved", "_selected_action": list(spam)},
-        follow=True,
-    )
+    chosen = {"action": "mark_resolved", "_selected_action": list(spam)}
+    asked = client.post(changelist, chosen)
+    assert asked.status_code == 200
+    assert set(Case.objects.filter(pk__in=spam).values_list("status", flat=True)) == {"open"}
+    response = client.post(changelist, {**chosen, "_confirmed": "yes"}, follow=True)
     assert response.status_code == 200
     assert set(Case.objects.filter(pk__in=spam).values_list("status", flat=True)) == {"resolved"}
     assert [str(m) for m in response.context["messages"]] == ["2 case(s) now resolved."]
@@ -156,7 +156,7 @@ def test_console_pages(client, network, now, staff) -> None:
 
     step = client.post(
         reverse("admin:abuse_case_choose_step", args=[case.pk]),
-        {"step": "warning", "confirm": "on"},
+        {"step": "warning", "confirm": "on", "_confirmed": "yes"},
     )
     assert step.status_code == 302
     assert case.actions.get().kind == "warning"
@@ -167,6 +167,7 @@ def test_console_pages(client, network, now, staff) -> None:
             "legal_basis": "court-order",
             "reference": "",
             "detail": "name",
+            "_confirmed": "yes",
         },
     )
     assert disclosed.status_code == 302

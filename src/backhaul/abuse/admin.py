@@ -38,6 +38,7 @@ from backhaul.abuse.services import (
     reports_resolve_again,
 )
 from backhaul.abuse.services.texts import category_label
+from backhaul.console.confirm import confirm_action
 from backhaul.core.errors import BackhaulError
 
 RAW_SHOWN = 20000
@@ -240,6 +241,7 @@ class ReportAdmin(ModelAdmin):
             self.message_user(request, str(exc), messages.ERROR)
 
     @action(description="Accept the evidence and attach to the case", permissions=["change"])
+    @confirm_action
     def accept_evidence(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         for report in queryset[:200]:
             try:
@@ -248,6 +250,7 @@ class ReportAdmin(ModelAdmin):
                 self.message_user(request, f"R{report.pk}: {exc}", messages.WARNING)
 
     @action(description="Look up in the IP history again", permissions=["change"])
+    @confirm_action
     def resolve_again(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         found = reports_resolve_again(
             report_ids=list(queryset.values_list("pk", flat=True)[:1000]),
@@ -257,6 +260,7 @@ class ReportAdmin(ModelAdmin):
         self.message_user(request, f"{found} report(s) now resolve to an account.")
 
     @action(description="Release the reporter's identity to the customer", permissions=["change"])
+    @confirm_action
     def release_reporter(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         for report in queryset[:200]:
             try:
@@ -388,6 +392,7 @@ class CaseAdmin(ModelAdmin):
         """The case itself changes only through its actions; notes are saved with it."""
 
     @action(description="Take the next ladder step", permissions=["change"])
+    @confirm_action
     def take_next_step(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
         taken = 0
         for case in queryset[:200]:
@@ -411,14 +416,17 @@ class CaseAdmin(ModelAdmin):
             self.message_user(request, reason, messages.WARNING)
 
     @action(description="Mark resolved (reinstating suspended services)", permissions=["change"])
+    @confirm_action
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
         self._set_status(request, queryset, CaseStatus.RESOLVED)
 
     @action(description="Reopen", permissions=["change"])
+    @confirm_action
     def reopen(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
         self._set_status(request, queryset, CaseStatus.OPEN)
 
     @action(description="Merge the selected cases into the oldest open one", permissions=["change"])
+    @confirm_action
     def merge_selected(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
         cases = list(queryset.order_by("opened_at", "id"))
         target = next(
@@ -479,6 +487,7 @@ class CaseAdmin(ModelAdmin):
         )
 
     @action(description="Take a ladder step", url_path="step", permissions=["change"])
+    @confirm_action("Take a ladder step")
     def choose_step(self, request: HttpRequest, object_id: str) -> HttpResponse:
         case = get_object_or_404(Case.objects.select_related("account__brand"), pk=object_id)
         terms = abuse_terms_for(case.account.brand)
@@ -511,6 +520,7 @@ class CaseAdmin(ModelAdmin):
         return self._page(request, f"{case.reference}: take a ladder step", form=form, case=case)
 
     @action(description="Record a disclosure", url_path="disclose", permissions=["change"])
+    @confirm_action("Record a disclosure to an authority")
     def disclose(self, request: HttpRequest, object_id: str) -> HttpResponse:
         case = get_object_or_404(Case.objects.select_related("account__brand"), pk=object_id)
         terms = abuse_terms_for(case.account.brand)

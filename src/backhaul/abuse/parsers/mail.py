@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import errors
 from email.header import decode_header, make_header
-from email.message import EmailMessage, Message
+from email.message import EmailMessage, Message, _parseparam, _splitparam  # type: ignore[attr-defined]
 from email.parser import BytesParser, HeaderParser
 from email.policy import EmailPolicy
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import decode_params, getaddresses, parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 
@@ -41,7 +41,57 @@ def _fetch(policy: EmailPolicy, name: str, value: str) -> Any:
     return EmailPolicy.header_fetch_parse(policy, name, value)
 
 
-POLICY = _RememberingPolicy()
+# A MIME header written plainly (RFC 2045): type/subtype, then parameters with simple names
+# and values that are simple tokens or quoted strings of safe characters, separated by
+# optional whitespace. RFC 2231 parameters (name*), comments, escapes and encoded words
+# are not plain.
+_PLAIN_MIME_VALUE = re.compile(
+    r"[ \t]*[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+[ \t]*"
+    r"(?:;[ \t]*([A-Za-z0-9_.-]+)[ \t]*=[ \t]*"
+    r'(?:[A-Za-z0-9_.+-]+|"[A-Za-z0-9 _.+,/:=?-]+")[ \t]*)*\Z'
+)
+_PLAIN_MIME_NAME = re.compile(r";[ \t]*([A-Za-z0-9_.-]+)[ \t]*=")
+_MISSING = object()
+
+
+class _Message(EmailMessage):
+    """`EmailMessage`, reading a plainly written MIME type and its parameters from the
+    header text itself. The parser asks for them many times, and every message has its own
+    boundary, so building the structured header each time would be most of the work; the
+    result is the same (see the tests), and anything not plain takes the usual way."""
+
+    def _mime_header(self, name: str) -> Any:
+        lowered = name.lower()
+        for key, value in self.raw_items():
+            if key.lower() == lowered:
+                if isinstance(value, str) and not hasattr(value, "name"):
+                    text = value.replace("\r", "").replace("\n", "")
+                    if _PLAIN_MIME_VALUE.match(text):
+                        names = [n.lower() for n in _PLAIN_MIME_NAME.findall(text)]
+                        if len(names) == len(set(names)):
+                            return text.strip(" \t")
+                break
+        return self.get(name, _MISSING)
+
+    def get_content_type(self) -> str:
+        value = self._mime_header("content-type")
+        if value is _MISSING:
+            return self.get_default_type()
+        ctype = str(_splitparam(value)[0]).lower()
+        return ctype if ctype.count("/") == 1 else "text/plain"
+
+    def _get_params_preserve(self, failobj: Any, header: str) -> Any:
+        value = self._mime_header(header)
+        if value is _MISSING:
+            return failobj
+        params = []
+        for part in _parseparam(value):
+            name, equals, val = part.partition("=")
+            params.append((name.strip(), val.strip()) if equals else (part.strip(), ""))
+        return decode_params(params)
+
+
+POLICY = _RememberingPolicy(message_factory=_Message)
 
 HEADER_LINE = re.compile(rb"^[!-9;-~]{1,76}:")
 TEXT_HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9-]{0,60}):[ \t]?(.*)$")

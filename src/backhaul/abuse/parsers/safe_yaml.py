@@ -30,6 +30,18 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 def _check_expansion(root: yaml.Node, *, max_nodes: int, max_depth: int) -> int:
     """The number of nodes the document expands to, refusing recursive aliases, nesting
     deeper than `max_depth` and expansions beyond `max_nodes`."""
+    if isinstance(root, yaml.MappingNode) and all(
+        type(key) is yaml.ScalarNode and type(value) is yaml.ScalarNode for key, value in root.value
+    ):
+        # A flat mapping of scalars (the usual report): one level, its size known at once.
+        if root.value and max_depth < 1:
+            raise YamlRejected(f"YAML nested deeper than {max_depth} levels")
+        total = 1 + 2 * len(root.value)
+        if total > max_nodes:
+            raise YamlRejected(
+                f"YAML expands to more than {max_nodes} nodes (aliases repeated too often)"
+            )
+        return total
     sizes: dict[int, int] = {}
     on_path: set[int] = set()
     stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]

@@ -19,6 +19,7 @@ from backhaul.abuse.choices import ActionKind, CaseStatus, Evidence, ReportStatu
 from backhaul.abuse.models import Case, CaseAction, CaseNote, CustomerAnswer, Report
 from backhaul.abuse.selectors import abuse_terms_for, answered_since
 from backhaul.abuse.services import texts
+from backhaul.abuse.services.bulk import rows_insert
 from backhaul.catalogue.models import Brand, Clause
 from backhaul.catalogue.selectors import clause_get
 from backhaul.contracts.choices import SubscriptionStatus
@@ -127,7 +128,7 @@ def open_cases_for(*, wanted: dict[tuple[int, str], int], now: datetime, actor: 
         repeat = rules.is_repeat_offender(terms, earlier_cases_opened=earlier[account], at=now)
         earlier[account].append(now)
         cases.append(
-            Case(
+            dict(
                 account_id=account,
                 category=category,
                 status=CaseStatus.OPEN,
@@ -135,9 +136,16 @@ def open_cases_for(*, wanted: dict[tuple[int, str], int], now: datetime, actor: 
                 repeat_offender=repeat,
             )
         )
-    Case.objects.bulk_create(cases)
-    for case in cases:
-        tally.ids[(case.account_id, case.category)] = case.pk
+    rows_insert(Case, cases)
+    # The one-open-case constraint makes (account, category, open) name each new case.
+    opened = set(new)
+    for pk, account, category in Case.objects.filter(
+        status=CaseStatus.OPEN,
+        account_id__in={account for account, _ in new},
+        category__in={category for _, category in new},
+    ).values_list("pk", "account_id", "category"):
+        if (account, category) in opened:
+            tally.ids[(account, category)] = pk
     tally.created += len(cases)
     return tally
 

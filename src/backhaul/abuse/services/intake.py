@@ -5,8 +5,9 @@ Intake never stops for a bad item: whatever cannot be used is stored raw with it
 and counted, so `read = accepted + rejected + duplicates` for every run.
 
 Reading and resolving (the `_Planner`) only reads the database, so large imports run it in
-worker processes while this process writes; writing is done in batches, one transaction
-each, and a batch that collides with concurrent intake is stored again item by item.
+worker processes while this process writes. Both go by batches: a batch is resolved with one
+look-up in the IP history and written in one transaction, and a batch that collides with
+concurrent intake is stored again item by item.
 """
 
 from __future__ import annotations
@@ -41,12 +42,13 @@ from backhaul.abuse.parsers.mail import log_lines, origin_of, parse_header_block
 from backhaul.abuse.parsers.types import Incident, ParsedMessage
 from backhaul.abuse.selectors import abuse_terms_for, intake_limits
 from backhaul.abuse.services import texts
+from backhaul.abuse.services.bulk import rows_insert
 from backhaul.abuse.services.cases import open_cases_for
 from backhaul.catalogue.models import Brand
 from backhaul.catalogue.selectors import brand_get
 from backhaul.core.errors import InvalidInput, NotFound
 from backhaul.customers.services import account_get
-from backhaul.network.selectors import ip_holders_at
+from backhaul.network.selectors import IpLookup, ip_holders_at_many
 from backhaul.notices.services import notice_send
 
 log = logging.getLogger(__name__)
@@ -132,6 +134,8 @@ class _PlannedReport:
     resolution: str = ""
     account_id: int | None = None
     brand_id: int | None = None
+    lookup: IpLookup | None = None
+    judge: bool = False
 
     @property
     def case_key(self) -> tuple[int, str] | None:
@@ -153,7 +157,8 @@ class _Planned:
     channel: str
     brand_id: int | None
     reports: list[_PlannedReport]
-    message: IntakeMessage | None = None
+    message_id: int | None = None
+    message_status: str = ""
     duplicate: bool = False
 
     @property
@@ -185,9 +190,7 @@ class _Planner:
             if brand.abuse_email
         }
         self._terms: dict[int, rules.AbuseTerms | None] = {}
-        self._holders: dict[
-            tuple[str, datetime, int | None], tuple[str, int | None, int | None]
-        ] = {}
+        self._holders: dict[IpLookup, tuple[str, int | None, int | None]] = {}
         self.not_about_customers = {
             category.key
             for brand_id in self.brands
@@ -206,22 +209,19 @@ class _Planner:
                 self._terms[brand_id] = None
         return self._terms[brand_id]
 
-    def _holder(
-        self, ip: str, at: datetime, port: int | None
-    ) -> tuple[str, int | None, int | None]:
-        """(outcome, account, its brand) for an address at an instant, from the IP history;
-        repeat reports of one incident are looked up once."""
-        key = (ip, at, port)
-        if key not in self._holders:
-            if len(self._holders) >= HOLDERS_REMEMBERED:
-                self._holders.clear()
-            holders = ip_holders_at(ip=ip, at=at, port=port)
+    def _look_up(self, lookups: Iterable[IpLookup]) -> None:
+        """Resolve (ip, at, port) lookups not seen yet, all in one go; repeat reports of one
+        incident are looked up once."""
+        needed = list(dict.fromkeys(lookups))
+        if len(self._holders) + len(needed) > HOLDERS_REMEMBERED:
+            self._holders.clear()
+        wanted = [lookup for lookup in needed if lookup not in self._holders]
+        if not wanted:
+            return
+        for lookup, holders in ip_holders_at_many(lookups=wanted).items():
             outcome, account_id = rules.holders_verdict([h.account_id for h in holders])
-            brand_id = next(
-                (h.account.brand_id for h in holders if h.account_id == account_id), None
-            )
-            self._holders[key] = (outcome, account_id, brand_id)
-        return self._holders[key]
+            brand_id = next((h.brand_id for h in holders if h.account_id == account_id), None)
+            self._holders[lookup] = (outcome, account_id, brand_id)
 
     def _parse(self, item: RawItem) -> ParsedMessage:
         size = len(item.raw)
@@ -250,24 +250,26 @@ class _Planner:
                 return brand_id
         return self.default_brand.pk if self.default_brand else None
 
-    def _resolve(
+    def _classify(
         self,
         position: int,
         incident: Incident,
         brand_id: int | None,
         assigned: tuple[int, int] | None,
     ) -> _PlannedReport:
+        """A report as far as it can be taken without the IP history: rejected, not about
+        a customer, assigned by staff, lacking an address or a time, or to be looked up."""
         if incident.problem:
             return _PlannedReport(position, incident, ReportStatus.REJECTED, incident.problem)
-        planned = _PlannedReport(position, incident, ReportStatus.ACCEPTED)
+        planned = _PlannedReport(position, incident, ReportStatus.ACCEPTED, judge=True)
         brand_terms = self.terms(brand_id)
         category_terms = brand_terms.category(incident.category) if brand_terms else None
         if (category_terms is not None and not category_terms.against_customer) or (
             category_terms is None and incident.category in self.not_about_customers
         ):
             planned.resolution = Resolution.NOT_APPLICABLE
-            return planned
-        if assigned is not None:
+            planned.judge = False
+        elif assigned is not None:
             planned.resolution = Resolution.ASSIGNED
             planned.account_id, planned.brand_id = assigned
         elif incident.ip is None:
@@ -275,41 +277,61 @@ class _Planner:
         elif incident.at is None:
             planned.resolution = Resolution.NO_TIME
         else:
-            outcome, account_id, brand_of_account = self._holder(
-                incident.ip, incident.at, incident.port
-            )
+            planned.lookup = (incident.ip, incident.at, incident.port)
+        return planned
+
+    def _settle(self, planned: _PlannedReport, brand_id: int | None) -> None:
+        """Finish a classified report: who held the address then, and whether the evidence
+        is enough under the terms of that account's brand (else the brand written to)."""
+        if planned.lookup is not None:
+            outcome, account_id, brand_of_account = self._holders[planned.lookup]
             planned.resolution = outcome
             if account_id is not None:
                 planned.account_id, planned.brand_id = account_id, brand_of_account
-        terms = self.terms(planned.brand_id) if planned.brand_id else brand_terms
+        if not planned.judge:
+            return
+        terms = self.terms(planned.brand_id) if planned.brand_id else self.terms(brand_id)
         if terms is not None:
             verdict = rules.evidence_verdict(
                 terms,
-                category=incident.category,
-                full_headers=incident.full_headers,
-                log_lines=incident.log_lines,
+                category=planned.incident.category,
+                full_headers=planned.incident.full_headers,
+                log_lines=planned.incident.log_lines,
             )
             planned.evidence_status, planned.evidence_reason = verdict.status, verdict.reason
-        return planned
 
     def plan(
         self,
-        item: RawItem,
+        items: list[RawItem],
         *,
-        parsed: ParsedMessage | None = None,
+        parsed: list[ParsedMessage] | None = None,
         channel: str | None = None,
         assigned: tuple[int, int] | None = None,
-    ) -> _Planned:
-        digest = hashlib.sha256(item.raw).hexdigest()
-        parsed = parsed if parsed is not None else self._parse(item)
-        brand_id = self._brand(item, parsed)
-        reports = [
-            self._resolve(position, incident, brand_id, assigned)
-            for position, incident in enumerate(parsed.incidents, start=1)
-        ]
-        if brand_id is None:
-            brand_id = next((r.brand_id for r in reports if r.brand_id is not None), None)
-        return _Planned(item, digest, parsed, channel or self.settings.channel, brand_id, reports)
+    ) -> list[_Planned]:
+        """Read a batch of items (unless already `parsed`) and resolve every incident in
+        it, with one look-up in the IP history for the whole batch."""
+        if parsed is None:
+            parsed = [self._parse(item) for item in items]
+        batch = []
+        for item, message in zip(items, parsed, strict=True):
+            brand_id = self._brand(item, message)
+            reports = [
+                self._classify(position, incident, brand_id, assigned)
+                for position, incident in enumerate(message.incidents, start=1)
+            ]
+            digest = hashlib.sha256(item.raw).hexdigest()
+            batch.append(
+                _Planned(item, digest, message, channel or self.settings.channel, brand_id, reports)
+            )
+        self._look_up(r.lookup for p in batch for r in p.reports if r.lookup is not None)
+        for planned in batch:
+            for report in planned.reports:
+                self._settle(report, planned.brand_id)
+            if planned.brand_id is None:
+                planned.brand_id = next(
+                    (r.brand_id for r in planned.reports if r.brand_id is not None), None
+                )
+        return batch
 
 
 _WORKER_PLANNER: _Planner | None = None
@@ -321,7 +343,7 @@ def _plan_in_worker(job: tuple[_PlanSettings, list[RawItem]]) -> list[_Planned]:
     settings, items = job
     if _WORKER_PLANNER is None or _WORKER_PLANNER.settings != settings:
         _WORKER_PLANNER = _Planner(settings)
-    planned = [_WORKER_PLANNER.plan(item) for item in items]
+    planned = _WORKER_PLANNER.plan(items)
     for each in planned:
         # The caller still has the bytes: do not send them back.
         each.item = RawItem(b"", each.item.source, each.item.kind, each.item.recipients)
@@ -356,14 +378,14 @@ class _Intake:
         self.seen: set[str] = set()
         self.last: _Planned | None = None
 
-    def _message(self, planned: _Planned) -> IntakeMessage:
+    def _message(self, planned: _Planned) -> dict[str, Any]:
         parsed, raw = planned.parsed, planned.item.raw
         rejected = [r for r in planned.reports if r.status == ReportStatus.REJECTED]
         accepted = len(planned.reports) - len(rejected)
         reason = parsed.rejected
         if not reason and not accepted:
             reason = f"all {len(rejected)} records rejected" if rejected else "no incidents found"
-        return IntakeMessage(
+        return dict(
             reference=planned.reference,
             sha256=planned.digest,
             channel=planned.channel,
@@ -387,10 +409,17 @@ class _Intake:
         )
 
     def _write(self, batch: list[_Planned], tally: IntakeSummary) -> None:
+        """Store a batch: its messages, the open case of every (account, category) it
+        names, and its reports on those cases, in a few statements."""
         messages = [self._message(planned) for planned in batch]
-        IntakeMessage.objects.bulk_create(messages)
+        rows_insert(IntakeMessage, messages)
+        ids = dict(
+            IntakeMessage.objects.filter(sha256__in=[p.digest for p in batch]).values_list(
+                "sha256", "pk"
+            )
+        )
         for planned, message in zip(batch, messages, strict=True):
-            planned.message = message
+            planned.message_id, planned.message_status = ids[planned.digest], message["status"]
         wanted: dict[tuple[int, str], int] = {}
         for planned in batch:
             for report in planned.reports:
@@ -403,15 +432,16 @@ class _Intake:
         tally.cases_updated += len(cases.existing)
         rows = []
         for planned in batch:
+            parsed, message_id = planned.parsed, ids[planned.digest]
             for report in planned.reports:
                 incident, key = report.incident, report.case_key
                 rows.append(
-                    Report(
-                        message=planned.message,
+                    dict(
+                        message_id=message_id,
                         position=report.position,
                         status=report.status,
                         reason=report.reason[:500],
-                        format=planned.parsed.format,
+                        format=parsed.format,
                         category=incident.category,
                         ip=incident.ip,
                         port=incident.port,
@@ -425,15 +455,15 @@ class _Intake:
                         resolution=report.resolution,
                         account_id=report.account_id,
                         case_id=cases.ids.get(key) if key else None,
-                        reporter_email=planned.parsed.reporter_email[:254],
-                        reporter_name=planned.parsed.reporter_name[:200],
+                        reporter_email=parsed.reporter_email[:254],
+                        reporter_name=parsed.reporter_name[:200],
                         details=incident.details,
                         received_at=self.now,
                     )
                 )
-        Report.objects.bulk_create(rows, batch_size=500)
+        rows_insert(Report, rows)
         cases.count_reports(
-            Counter(row.case_id for row in rows if row.case_id is not None), at=self.now
+            Counter(row["case_id"] for row in rows if row["case_id"] is not None), at=self.now
         )
         for planned in batch:
             self._count(planned, tally)
@@ -466,7 +496,9 @@ class _Intake:
         records = max(existing.records, 1) if existing else 1
         self.summary.read += records
         self.summary.duplicates += records
-        planned.message, planned.duplicate = existing, True
+        planned.duplicate = True
+        if existing is not None:
+            planned.message_id, planned.message_status = existing.pk, existing.status
 
     def store(self, batch: list[_Planned]) -> None:
         """Write a batch in one transaction, with the acknowledgements it calls for."""
@@ -500,7 +532,7 @@ class _Intake:
 
     def _store_one(self, planned: _Planned) -> None:
         for _attempt in range(2):
-            planned.message = None
+            planned.message_id = None
             if IntakeMessage.objects.filter(sha256=planned.digest).exists():
                 self._duplicate(planned)
                 return
@@ -513,7 +545,7 @@ class _Intake:
                 continue
             self.summary.add(tally)
             return
-        planned.message = None
+        planned.message_id = None
         log.error("abuse report %s could not be stored", planned.item.source)
         self.summary.read += 1
         self.summary.rejected += 1
@@ -522,14 +554,14 @@ class _Intake:
     def _answer(self, planned: _Planned, tally: IntakeSummary) -> None:
         """Acknowledge a person's report with its reference, or ask for the full headers a
         spam report lacks; never anything about the customer or the action taken."""
-        parsed, message = planned.parsed, planned.message
+        parsed = planned.parsed
         address = parsed.reporter_email
         if (
             not self.acknowledge
             or parsed.automated
             or planned.brand_id is None
-            or message is None
-            or message.status != MessageStatus.ACCEPTED
+            or planned.message_id is None
+            or planned.message_status != MessageStatus.ACCEPTED
             or not SANE_ADDRESS.match(address)
             or address in self.own_addresses
         ):
@@ -582,7 +614,7 @@ class _Intake:
         if workers <= 1 or len(first) < batch_size or connection.in_atomic_block:
             for chunk in chunks:
                 if chunk:
-                    self._store_batch([self.planner.plan(item) for item in chunk], progress)
+                    self._store_batch(self.planner.plan(chunk), progress)
             return self.summary
         # Worker processes must not share this process's database connections.
         connections.close_all()
@@ -719,12 +751,11 @@ def report_submit(
         subject=f"{texts.category_label(category)} reported via {channel}",
         sent_at=now,
     )
-    planned = intake.planner.plan(
-        RawItem(raw, f"{channel}:{actor}" if actor else channel, "form"),
-        parsed=parsed,
+    [planned] = intake.planner.plan(
+        [RawItem(raw, f"{channel}:{actor}" if actor else channel, "form")],
+        parsed=[parsed],
         channel=channel,
         assigned=(account.pk, account.brand_id) if account else None,
     )
     intake.store([planned])
-    assert planned.message is not None
-    return planned.message
+    return IntakeMessage.objects.get(pk=planned.message_id)
