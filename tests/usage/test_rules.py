@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backhaul.core.periods import Period
-from backhaul.usage import metering, rules
+from backhaul.usage import batch_rules, metering, rules
 
 GB = 10**9
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -93,17 +93,47 @@ def test_interim_updates_are_cumulative_so_usage_is_the_delta() -> None:
 
 
 counter = st.integers(min_value=0, max_value=2**32 - 1)
+LOGINS = pl.DataFrame(
+    [{"username": "u", "account_id": 1, "brand_id": 1}], schema=metering.LOGIN_SCHEMA
+)
+NO_BUSY_HOURS = pl.DataFrame(schema=metering.BUSY_SCHEMA)
+#: 29 March 2026: the clocks go forward at 01:00 UTC, so London days and hours shift.
+CLOCK_CHANGE = datetime(2026, 3, 28, 22, 0, tzinfo=UTC)
 
 
-@settings(max_examples=60, deadline=None)
+def _details_of(rows: list[dict]):  # type: ignore[no-untyped-def]
+    def details(ids: list[int]) -> pl.DataFrame:
+        wanted = set(ids)
+        return pl.DataFrame(
+            [
+                {
+                    "id": r["id"],
+                    "username": r["username"],
+                    "nas_ip": "192.0.2.1",
+                    "framed_ip": r["framed_ip"],
+                    "session_start": r["session_start"],
+                }
+                for r in rows
+                if r["id"] in wanted
+            ],
+            schema=metering.DETAIL_SCHEMA,
+        )
+
+    return details
+
+
+@settings(max_examples=80, deadline=None)
 @given(
     sessions=st.lists(
         st.tuples(
             st.sampled_from(["s1", "s2", "s3"]),
+            # Minutes from 22:00 UTC on 28 March 2026: London midnight, the day change
+            # and the clock change at 01:00 UTC all fall inside.
             st.integers(min_value=0, max_value=500),
             counter,
             st.integers(min_value=0, max_value=3) | st.none(),
-            counter,
+            # Output counters near the top of 32 bits, so wraps happen often.
+            st.integers(min_value=2**32 - 5_000, max_value=2**32 - 1) | counter,
         ),
         min_size=1,
         max_size=40,
@@ -118,26 +148,26 @@ def test_vectorised_meter_agrees_with_the_reference(sessions, prior) -> None:
                 "id": index + 1,
                 "session_key": session,
                 "username": "u",
-                "nas_ip": "192.0.2.1",
                 "status": "interim",
-                "at": T0 + timedelta(minutes=minute),
-                "session_start": None,
-                "input_octets": octets,
-                "input_gigawords": gigawords,
-                "output_octets": out,
-                "output_gigawords": None,
-                "framed_ip": "",
+                "at": CLOCK_CHANGE + timedelta(minutes=minute),
+                "input_reported": rules.reported_octets(octets, gigawords),
+                "output_reported": out,
+                "has_framed_ip": 1,
+                "framed_ip": "198.51.100.9",
+                "session_start": CLOCK_CHANGE - timedelta(minutes=30),
             }
         )
-    records = pl.DataFrame(rows, schema=metering.RECORD_SCHEMA)
+    records = pl.DataFrame(
+        [{k: r[k] for k in metering.RECORD_SCHEMA} for r in rows], schema=metering.RECORD_SCHEMA
+    )
     priors = pl.DataFrame(
         [
             {
                 "session_key": "s1",
-                "prior_at": T0 - timedelta(minutes=5),
+                "prior_at": CLOCK_CHANGE - timedelta(minutes=5),
                 "prior_input": prior[0],
                 "prior_output": prior[1],
-                "prior_started": T0 - timedelta(hours=1),
+                "prior_started": CLOCK_CHANGE - timedelta(hours=1),
                 "prior_total_input": 0,
                 "prior_total_output": 0,
             }
@@ -146,28 +176,49 @@ def test_vectorised_meter_agrees_with_the_reference(sessions, prior) -> None:
         else [],
         schema=metering.PRIOR_SCHEMA,
     )
-    logins = pl.DataFrame(
-        [{"username": "u", "account_id": 1, "brand_id": 1}],
-        schema={"username": pl.Utf8, "account_id": pl.Int64, "brand_id": pl.Int64},
-    )
-    busy = pl.DataFrame(schema={"brand_id": pl.Int64, "busy_start": pl.Int32, "busy_end": pl.Int32})
-    result = metering.meter(records, priors, logins, busy)
-    expected_in = expected_out = 0
+    result = metering.meter(records, priors, LOGINS, NO_BUSY_HOURS, _details_of(rows))
+    expected: dict[date, list[int]] = {}
+    expected_sessions: dict[str, tuple[int, int, int, int]] = {}
     for session in {r["session_key"] for r in rows}:
         seen = set()
         readings = []
         for r in rows:
-            reported_in = rules.reported_octets(r["input_octets"], r["input_gigawords"])
-            key = (r["at"], reported_in, r["output_octets"])
+            key = (r["at"], r["input_reported"], r["output_reported"])
             if r["session_key"] != session or key in seen:
                 continue
             seen.add(key)
-            readings.append(rules.CounterReading(r["at"], reported_in, r["output_octets"]))
+            readings.append(
+                rules.CounterReading(r["at"], r["input_reported"], r["output_reported"])
+            )
         deltas = rules.session_deltas(prior if session == "s1" else None, readings)
-        expected_in += sum(d.input_octets for d in deltas)
-        expected_out += sum(d.output_octets for d in deltas)
-    assert result.days["input_octets"].sum() == expected_in
-    assert result.days["output_octets"].sum() == expected_out
+        last = max(readings, key=lambda r: (r.at, r.input_reported, r.output_reported))
+        expected_sessions[session] = (
+            sum(d.input_octets for d in deltas),
+            sum(d.output_octets for d in deltas),
+            last.input_reported,
+            last.output_reported,
+        )
+        for delta in deltas:
+            # Usage is split between London days (and so periods) at the update times.
+            day = rules.london_date(delta.at)
+            totals = expected.setdefault(day, [0, 0])
+            totals[0] += delta.input_octets
+            totals[1] += delta.output_octets
+    got = {
+        day: [octets_in, octets_out]
+        for day, octets_in, octets_out in result.days.select(
+            "day", "input_octets", "output_octets"
+        ).iter_rows()
+    }
+    assert got == {day: totals for day, totals in expected.items() if day in got}
+    assert all(totals == [0, 0] for day, totals in expected.items() if day not in got)
+    # Each session's counters as last reported, and what it used in all.
+    assert {
+        key: (total_in, total_out, last_in, last_out)
+        for key, total_in, total_out, last_in, last_out in result.sessions.select(
+            "session_key", "total_input", "total_output", "last_input", "last_output"
+        ).iter_rows()
+    } == expected_sessions
     counts = result.counts
     assert counts["read"] == (
         counts["metered"]
@@ -365,3 +416,101 @@ def test_speeds_average() -> None:
     # 45 MB in 60 s: 45e6 * 8 / 60 / 1000 = 6000 kbit/s.
     assert rules.average_kbps(45_000_000, 60) == Decimal("6000.0")
     assert rules.average_kbps(10, 0) is None
+
+
+# --- The vectorised common case agrees with the rules ------------------------------------
+
+usage_step = st.tuples(
+    # Days after 2 November 2026 (up to 40: past the period's end on 2 December).
+    st.integers(min_value=-3, max_value=40),
+    st.integers(min_value=0, max_value=23),
+    st.integers(min_value=0, max_value=40 * GB),
+)
+
+
+def _frames(policy: rules.FairUsePolicy, meter: rules.Meter, events: list[rules.Usage]):
+    """The meter and usage as the usage import hands them to `within_allowance`: usage
+    summed by London day, timed at the day's last update."""
+    by_day: dict[date, list] = {}
+    for event in events:
+        day = rules.london_date(event.at)
+        octets, last = by_day.get(day, [0, event.at])
+        by_day[day] = [octets + event.octets, max(last, event.at)]
+    usage = pl.DataFrame(
+        [
+            {"account_id": 1, "day": day, "octets": octets, "at": last}
+            for day, (octets, last) in by_day.items()
+        ],
+        schema=batch_rules.USAGE_SCHEMA,
+    )
+    unnotified = [p for p in sorted(policy.notify_percent) if p not in meter.notified]
+    meters = pl.DataFrame(
+        [
+            {
+                "account_id": 1,
+                "state": meter.state,
+                "period_start": meter.period.start,
+                "period_end": meter.period.end,
+                "used_bytes": meter.used_bytes,
+                "allowance_left": meter.allowance_left,
+                "allowance_bytes": policy.allowance_bytes,
+                "next_percent": unnotified[0] if unnotified else None,
+                "last_at": meter.last_at,
+            }
+        ],
+        schema=batch_rules.METER_SCHEMA,
+    )
+    daily = [rules.Usage(last, octets) for octets, last in by_day.values()]
+    return meters, usage, daily
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    plusnet=st.booleans(),
+    before=st.lists(usage_step, max_size=4),
+    after=st.lists(usage_step, min_size=1, max_size=6),
+)
+def test_usage_within_the_allowance_in_bulk_agrees_with_the_rules(plusnet, before, after) -> None:
+    policy = plusnet_policy() if plusnet else plugin_policy()
+    start = date(2026, 11, 2)
+
+    def usage(steps):  # type: ignore[no-untyped-def]
+        return [
+            rules.Usage(datetime(2026, 11, 2, hour, tzinfo=UTC) + timedelta(days=d), o)
+            for d, hour, o in steps
+        ]
+
+    # A meter some way into its period, reached through the rules themselves.
+    meter = rules.allowance_advance(
+        policy, opened(policy, start), [e for e in usage(before) if e.at.date() >= start]
+    ).meter
+    meters, frame, daily = _frames(policy, meter, usage(after))
+    moved = batch_rules.within_allowance(meters, frame)
+    expected = rules.allowance_advance(policy, meter, daily)
+    if moved.is_empty():
+        return  # not the common case: the rules decide, account by account
+    # The common case: nothing for the rules to decide, the same figures either way.
+    assert not (expected.transitions or expected.notices or expected.closed)
+    assert expected.late_bytes == 0
+    assert expected.meter.state == meter.state == rules.NORMAL
+    assert expected.meter.period == meter.period
+    assert (expected.meter.topup_left, expected.meter.throttle_left) == (
+        meter.topup_left,
+        meter.throttle_left,
+    )
+    assert expected.meter.over_bytes == meter.over_bytes
+    assert moved.row(0, named=True) == {
+        "account_id": 1,
+        "used_bytes": expected.meter.used_bytes,
+        "allowance_left": expected.meter.allowance_left,
+        "last_at": expected.meter.last_at,
+    }
+
+
+def test_usage_that_crosses_a_notice_threshold_is_left_to_the_rules() -> None:
+    policy = plusnet_policy()
+    meter = opened(policy, date(2026, 11, 2))
+    t = datetime(2026, 11, 10, 12, tzinfo=UTC)
+    for octets, common in [(79_999_999_999, True), (80 * GB, False)]:
+        meters, frame, _ = _frames(policy, meter, [rules.Usage(t, octets)])
+        assert (batch_rules.within_allowance(meters, frame).height == 1) is common

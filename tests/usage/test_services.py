@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import polars as pl
 import pytest
 
 from backhaul.billing.models import PendingCharge
@@ -92,6 +93,21 @@ def test_malformed_records_are_rejected_with_their_line_and_kept(tmp_path) -> No
     assert reasons[0] == (11, "line 17: Acct-Input-Octets is not a whole number: 'lots'")
     assert reasons[1][0] == 21
     assert "expected a record header" in reasons[1][1]
+
+
+def test_a_record_with_a_malformed_address_is_rejected_by_line(tmp_path) -> None:
+    account, _, login = broadband_account()
+    good = detail_record(when=utc(10, 11), username=login.username, octets_out=10)
+    bad = detail_record(when=utc(10, 12), username=login.username, framed_ip="198.51.100.300")
+    run = usage_import(now=NOW, detail_paths=[write_detail(tmp_path / "detail", [good, bad])])
+    assert (run.counts["records_accepted"], run.counts["records_rejected"]) == (1, 1)
+    # The second record starts on line 11; Framed-IP-Address is its sixth line.
+    rejected = RejectedRecord.objects.get(run=run)
+    assert (rejected.line, rejected.reason) == (
+        11,
+        "line 16: Framed-IP-Address is not an IP address: '198.51.100.300'",
+    )
+    assert UsageDay.objects.get(account=account).output_octets == 10
 
 
 def test_reimporting_the_same_file_counts_nothing_twice(tmp_path) -> None:
@@ -374,3 +390,51 @@ def test_radacct_poll_meters_changed_sessions(now) -> None:
     assert AllowanceState.objects.get(account=account).used_bytes == 5 * GB + 10
     assert ip_holders_at(ip="198.51.100.20", at=utc(10, 9))[0].account == account
     subscription_create  # noqa: B018 (imported for factories in other tests)
+
+
+def test_notices_already_given_are_remembered_between_imports(tmp_path) -> None:
+    account, _, login = broadband_account(
+        brand="plusnet-business",
+        product="mps-option-1",
+        username="opticians@pn.example",
+        start=date(2025, 1, 15),
+        term=24,
+        market="1-2",
+    )
+
+    def import_total(name: str, day: int, total: int) -> None:
+        record = detail_record(when=utc(day), username=login.username, total_out=total)
+        usage_import(now=NOW, detail_paths=[write_detail(tmp_path / name, [record])])
+
+    def notices() -> list[str]:
+        keys = Notice.objects.filter(account=account, kind="usage.allowance")
+        return sorted(k.rsplit(":", 1)[1] for k in keys.values_list("key", flat=True))
+
+    import_total("a", 3, 85 * GB)  # 85% of 100 GB: the 80% notice
+    assert notices() == ["notify-80"]
+    import_total("b", 6, 90 * GB)  # 90%: nothing new to say
+    state = AllowanceState.objects.get(account=account)
+    assert (state.used_bytes, state.notified) == (90 * GB, [80])
+    import_total("c", 9, 102 * GB)  # over 100%: the 100% notice, once
+    import_total("d", 12, 103 * GB)
+    assert notices() == ["notify-100", "notify-80"]
+    state = AllowanceState.objects.get(account=account)
+    assert (state.used_bytes, state.notified, state.state) == (103 * GB, [80, 100], "normal")
+
+
+def test_bulk_reads_come_back_typed_and_report_database_errors(now) -> None:
+    from django.db import DatabaseError, transaction
+
+    from backhaul.usage import bulk
+
+    account, _, _ = broadband_account()
+    frame = bulk.read_frame_where_in(
+        f"SELECT id, number, {bulk.epoch_us('created_at')} "  # noqa: S608
+        "FROM customers_account WHERE TRUE",
+        bulk.quote("id"),
+        [account.pk, -1],
+        {"id": pl.Int64, "number": pl.Utf8, "created_at": pl.Datetime("us", "UTC")},
+    )
+    assert frame.rows() == [(account.pk, account.number, NOW)]
+    with pytest.raises(DatabaseError), transaction.atomic():
+        bulk.read_frame("SELECT no_such_column FROM customers_account", [], {"x": pl.Int64})

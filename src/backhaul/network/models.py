@@ -32,7 +32,10 @@ class IpAssignment(models.Model):
     ip = models.GenericIPAddressField()
     port_start = models.PositiveIntegerField(null=True, blank=True)
     port_end = models.PositiveIntegerField(null=True, blank=True)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ip_assignments")
+    # The (account, start) index serves lookups by account; no second index on its own.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="ip_assignments", db_index=False
+    )
     username = models.CharField(max_length=253, blank=True)
     source = models.CharField(max_length=16, choices=AssignmentSource.choices)
     session_id = models.CharField(max_length=128, blank=True)

@@ -10,12 +10,14 @@ from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
+from backhaul.console.confirm import confirm_action
 from backhaul.core.errors import BackhaulError
 from backhaul.usage.choices import TopUpChannel
 from backhaul.usage.models import (
     AllowanceState,
     ImportRun,
     PeriodUsage,
+    QueuedNotice,
     RejectedRecord,
     StateTransition,
     TopUp,
@@ -53,6 +55,7 @@ class AllowanceStateAdmin(ReadOnly):
     actions = ["buy_topup"]
 
     @action(description="Buy a Top Up for the selected accounts")
+    @confirm_action
     def buy_topup(self, request: Any, queryset: Any) -> None:
         for state in queryset.select_related("account")[:50]:
             try:
@@ -129,3 +132,10 @@ class ImportRunAdmin(ReadOnly):
     list_display = ["started_at", "source", "origin", "counts"]
     list_filter = ["source"]
     inlines = [RejectedInline]
+
+
+@admin.register(QueuedNotice)
+class QueuedNoticeAdmin(ReadOnly):
+    list_display = ["due_at", "account", "kind", "subject", "sent_at"]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["account__number", "key"]

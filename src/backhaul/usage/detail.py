@@ -9,6 +9,7 @@ the rest of the file is still read.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -107,6 +108,19 @@ def _counter(attrs: dict[str, tuple[int, str]], name: str, *, required: bool) ->
     return value
 
 
+def _address(attrs: dict[str, tuple[int, str]], *names: str) -> str:
+    """An address attribute (the first of `names` present), checked: it goes into the IP
+    history, where only real addresses belong."""
+    for name in names:
+        if name in attrs:
+            line, text = attrs[name]
+            try:
+                return str(ipaddress.ip_address(text))
+            except ValueError:
+                raise ValueError(f"line {line}: {name} is not an IP address: {text!r}") from None
+    return ""
+
+
 def _event_time(attrs: dict[str, tuple[int, str]]) -> datetime:
     if "Event-Timestamp" in attrs:
         line, text = attrs["Event-Timestamp"]
@@ -144,7 +158,7 @@ def _record(start: int, block: list[tuple[int, str]]) -> DetailRecord:
     status = STATUS[status_text]
     username = attrs.get("User-Name", (0, ""))[1]
     session_id = attrs.get("Acct-Session-Id", (0, ""))[1]
-    nas_ip = attrs.get("NAS-IP-Address", attrs.get("NAS-IPv6-Address", (0, "")))[1]
+    nas_ip = _address(attrs, "NAS-IP-Address", "NAS-IPv6-Address")
     at = _event_time(attrs)
     is_session = status not in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF)
     if is_session and not username:
@@ -170,7 +184,7 @@ def _record(start: int, block: list[tuple[int, str]]) -> DetailRecord:
         input_gigawords=_counter(attrs, "Acct-Input-Gigawords", required=False),
         output_octets=_counter(attrs, "Acct-Output-Octets", required=needs_counters) or 0,
         output_gigawords=_counter(attrs, "Acct-Output-Gigawords", required=False),
-        framed_ip=attrs.get("Framed-IP-Address", (0, ""))[1],
+        framed_ip=_address(attrs, "Framed-IP-Address"),
     )
 
 

@@ -88,9 +88,11 @@ class RejectedRecord(models.Model):
 class SessionMeter(models.Model):
     """The last counters counted for a RADIUS session, so each update adds only its delta."""
 
-    session_key = models.CharField(max_length=200, unique=True)
+    session_key = models.CharField(max_length=200)
     username = models.CharField(max_length=253)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Indexed with stopped_at below; a usage import rewrites every session's row, so no
+    # index is kept that no query needs.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     nas_ip = models.CharField(max_length=45, blank=True)
     framed_ip = models.CharField(max_length=45, blank=True)
     started_at = models.DateTimeField()
@@ -103,6 +105,9 @@ class SessionMeter(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account", "stopped_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["session_key"], name="usage_session_key_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.username} {self.session_key}"
@@ -115,7 +120,8 @@ class UsageDay(models.Model):
     `busy_*` count the part in the brand's busy hours.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # The (account, day) unique constraint serves lookups by account.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     input_octets = models.BigIntegerField(default=0)
     output_octets = models.BigIntegerField(default=0)
@@ -253,3 +259,30 @@ class UpgradeRecommendation(models.Model):
 
     def __str__(self) -> str:
         return f"Upgrade suggested for {self.account}"
+
+
+class QueuedNotice(models.Model):
+    """A fair-use notice, decided in the same transaction as the state it announces and sent
+    (through the notices area) once that transaction has committed.
+
+    A usage import changes thousands of states in one transaction; sending mail inside it
+    would hold every row lock for as long as the mail takes. Queued here, a notice cannot
+    be lost (the daily job sends any left over) and, keyed like the notice itself, is
+    never sent twice.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=64)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    clause = models.CharField(max_length=200, blank=True)
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.account_id} due {self.due_at:%Y-%m-%d %H:%M}"

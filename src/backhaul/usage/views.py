@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,8 +21,9 @@ from backhaul.customers.models import Account
 from backhaul.portal.access import customer_required
 from backhaul.usage import rules
 from backhaul.usage.choices import TopUpChannel
+from backhaul.usage.forms import TopUpForm
 from backhaul.usage.selectors import speeds_monthly, usage_chart
-from backhaul.usage.services import topup_buy, topup_offer
+from backhaul.usage.services import topup_offer, topups_buy
 
 CHART_WIDTH = 640
 CHART_HEIGHT = 240
@@ -57,51 +58,60 @@ def _chart(days: list[dict[str, Any]], allowance: int) -> dict[str, Any]:
     }
 
 
-@customer_required
-def usage_page(request: HttpRequest, account: Account) -> HttpResponse:
-    now = timezone.now()
+def _usage_context(account: Account, now: datetime, form: TopUpForm | None) -> dict[str, Any]:
     chart = usage_chart(account, now)
     state = chart["state"]
     offer = topup_offer(account, on=rules.london_date(now)) if state["metered"] else None
     allowance = int(Decimal(state.get("allowance_gb") or 0) * GB) if state["metered"] else 0
-    context = {
+    if offer is not None and form is None:
+        form = TopUpForm(initial={"quantity": 1, "request_key": uuid.uuid4().hex})
+    return {
         "account": account,
         "state": state,
         "days": chart["days"],
         "chart": _chart(chart["days"], allowance),
         "offer": offer,
-        "topup_key": uuid.uuid4().hex,
+        "form": form,
         "used_gb": state.get("used_gb"),
         "topup_left_gb": (Decimal(state.get("topup_left_bytes") or 0) / GB).quantize(
             Decimal("0.01")
         ),
     }
+
+
+@customer_required
+def usage_page(request: HttpRequest, account: Account) -> HttpResponse:
+    context = _usage_context(account, timezone.now(), None)
     return render(request, "usage/usage.html", context)
 
 
 @require_POST
 @customer_required
 def topup(request: HttpRequest, account: Account) -> HttpResponse:
-    key = str(request.POST.get("request_key", ""))[:64]
-    if not key:
-        messages.error(request, "The Top Up form expired; please try again.")
-        return redirect("usage:usage")
+    now = timezone.now()
+    form = TopUpForm(request.POST)
+    if not form.is_valid():
+        context = _usage_context(account, now, form)
+        return render(request, "usage/usage.html", context, status=400)
     try:
-        bought = topup_buy(
+        bought = topups_buy(
             account=account,
-            now=timezone.now(),
+            quantity=form.cleaned_data["quantity"],
+            now=now,
             channel=TopUpChannel.MEMBER_CENTRE,
-            request_key=f"portal:{account.pk}:{key}",
+            request_key=f"portal:{account.pk}:{form.cleaned_data['request_key']}",
             actor=request.user.get_username(),
         )
     except BackhaulError as exc:
         messages.error(request, str(exc))
         return redirect("usage:usage")
-    amount = bought.charge.amount if bought.charge else Decimal(0)
+    amount = sum((t.charge.amount for t in bought if t.charge), Decimal("0.00"))
+    volume = sum(t.octets for t in bought)
+    count = len(bought)
     messages.success(
         request,
-        f"Top Up bought: {Decimal(bought.octets) / GB:.0f} GB, £{amount} (plus VAT) on your next "
-        "bill. It never expires.",
+        f"{count} Top Up{'s' if count > 1 else ''} bought: {Decimal(volume) / GB:.0f} GB, "
+        f"£{amount} (plus VAT) on your next bill. Top Ups never expire.",
     )
     return redirect("usage:usage")
 

@@ -17,7 +17,7 @@ from backhaul.customers.services import account_get
 from backhaul.usage import rules
 from backhaul.usage.choices import TopUpChannel
 from backhaul.usage.selectors import speeds_monthly, usage_state_at
-from backhaul.usage.services import topup_buy, usage_import
+from backhaul.usage.services import topups_buy, usage_import
 from backhaul.usage.simulation import usage_simulate
 
 
@@ -55,6 +55,7 @@ class Command(BackhaulCommand):
         sim.add_argument("--json", action="store_true")
         top = sub.add_parser("topup", help="buy a Top Up for an account (staff)")
         top.add_argument("--account", required=True)
+        top.add_argument("--quantity", type=int, default=1, help="how many Top Ups (default 1)")
         top.add_argument("--actor", default="")
         top.add_argument("--json", action="store_true")
         speeds = sub.add_parser("speeds", help="the month's average customer throughput")
@@ -112,22 +113,24 @@ class Command(BackhaulCommand):
 
     def _topup(self, options: dict[str, Any]) -> dict[str, Any]:
         account = account_get(options["account"])
-        topup = topup_buy(
+        bought = topups_buy(
             account=account,
+            quantity=options["quantity"],
             now=timezone.now(),
             channel=TopUpChannel.CLI,
             request_key=f"cli:{uuid.uuid4()}",
             actor=options["actor"],
         )
-        charge = topup.charge
+        charges = [t.charge for t in bought if t.charge]
         return {
             "account": account.number,
-            "product": topup.product_key,
-            "octets": topup.octets,
-            "bought_at": topup.bought_at,
-            "charge": charge.amount if charge else None,
-            "clause": charge.clause.clause_id if charge else None,
-            "state": usage_state_at(account, topup.bought_at)["state"],
+            "product": bought[0].product_key,
+            "quantity": len(bought),
+            "octets": sum(t.octets for t in bought),
+            "bought_at": bought[0].bought_at,
+            "charge": sum((c.amount for c in charges), Decimal("0.00")),
+            "clause": charges[0].clause.clause_id if charges else None,
+            "state": usage_state_at(account, bought[0].bought_at)["state"],
         }
 
     def _speeds(self, options: dict[str, Any]) -> dict[str, Any]:
