@@ -81,7 +81,6 @@ class BatchRater:
         self.plan_code = compiled.plan_code(plan) if plan is not None else None
         self.already_rated = already_rated
         self.repeated = RepeatedIds(suspects)
-        self.settings = CheckSettings(compiled, fmt, asterisk_utc, what_if=plan is not None)
         subscribers = subscribers or Subscribers()
         lines = list(subscribers.lines.values())
         self.account_names = sorted(
@@ -89,50 +88,55 @@ class BatchRater:
         )
         index = {name: position for position, name in enumerate(self.account_names)}
         self.line_numbers = [line.number for line in lines]
-        self.lines = pl.DataFrame(
-            {
-                "caller_n": self.line_numbers,
-                "line_index": range(len(lines)),
-                "line_account": [line.account for line in lines],
-                "line_account_index": [index[line.account] for line in lines],
-                "line_plan": [compiled.plan_code(line.plan) for line in lines],
-                "line_start": [int(line.start.timestamp()) for line in lines],
-                "line_end": [int(line.end.timestamp()) if line.end else 2**62 for line in lines],
-            },
-            schema={
-                "caller_n": pl.String,
-                "line_index": pl.Int32,
-                "line_account": pl.String,
-                "line_account_index": pl.Int32,
-                "line_plan": pl.Int32,
-                "line_start": pl.Int64,
-                "line_end": pl.Int64,
-            },
-        )
         # Numbers are matched by an integer key when every number has one (the usual case).
         self.keyed = all(
             number.isdigit() and len(number) <= KEY_DIGITS for number in self.line_numbers
         )
         self.caller_key = "caller_key" if self.keyed else "caller_n"
-        if self.keyed:
-            self.lines = self.lines.with_columns(number_key(pl.col("caller_n")).alias("caller_key"))
-        self.on_net_keys = self.lines[self.caller_key]
-        self.accounts = pl.DataFrame(
+        numbers = pl.Series("caller_n", self.line_numbers, dtype=pl.String)
+        #: Each number's key (the integer key, or the number itself), in line order.
+        self.on_net_keys = (
+            pl.select(number_key(pl.lit(numbers))).to_series() if self.keyed else numbers
+        )
+        # What is looked up by a line's position, and by an account's position in
+        # `account_names`.
+        self.line_account_index = pl.Series([index[line.account] for line in lines], dtype=pl.Int32)
+        self.line_plan = pl.Series(
+            [compiled.plan_code(line.plan) for line in lines], dtype=pl.Int32
+        )
+        self.line_start = pl.Series([int(line.start.timestamp()) for line in lines], dtype=pl.Int64)
+        self.line_end = pl.Series(
+            [int(line.end.timestamp()) if line.end else 2**62 for line in lines], dtype=pl.Int64
+        )
+        plans = subscribers.account_plans
+        self.account_plan = pl.Series(
+            [
+                compiled.plan_code(code) if (code := plans.get(name)) is not None else None
+                for name in self.account_names
+            ],
+            dtype=pl.Int32,
+        )
+        self.account_known = pl.Series([name in plans for name in self.account_names])
+        # Positions by key: joined to each batch (a hash join costs less than a replace).
+        self._line_keys = pl.DataFrame(
             {
-                "account": list(subscribers.account_plans),
-                "account_index": [index[name] for name in subscribers.account_plans],
-                "account_plan": [
-                    compiled.plan_code(p) if p is not None else None
-                    for p in subscribers.account_plans.values()
-                ],
-                "account_known": [True] * len(subscribers.account_plans),
+                self.caller_key: self.on_net_keys,
+                "line_index": pl.int_range(len(lines), dtype=pl.Int32, eager=True),
+            }
+        )
+        self._account_keys = pl.DataFrame(
+            {
+                "account": self.account_names,
+                "_given_index": pl.int_range(len(self.account_names), dtype=pl.Int32, eager=True),
             },
-            schema={
-                "account": pl.String,
-                "account_index": pl.Int32,
-                "account_plan": pl.Int32,
-                "account_known": pl.Boolean,
-            },
+            schema={"account": pl.String, "_given_index": pl.Int32},
+        )
+        self.settings = CheckSettings(
+            compiled,
+            fmt,
+            asterisk_utc,
+            what_if=plan is not None,
+            line_accounts=pl.Series([line.account for line in lines], dtype=pl.String),
         )
 
     # -- reading -------------------------------------------------------------------------
@@ -260,31 +264,36 @@ class BatchRater:
         return pl.coalesce(candidates)
 
     def _resolve_accounts(self, frame: pl.DataFrame) -> pl.DataFrame:
-        frame = frame.join(
-            self.lines.drop("caller_n") if self.keyed else self.lines,
-            on=self.caller_key,
-            how="left",
-            maintain_order="left",
-        )
-        frame = frame.join(self.accounts, on="account", how="left", maintain_order="left")
+        """The line the caller's number is, the account given, and from them the account
+        and plan a call is rated on: lookups by position, no joins."""
+        frame = frame.join(self._line_keys, on=self.caller_key, how="left", maintain_order="left")
+        frame = frame.join(self._account_keys, on="account", how="left", maintain_order="left")
+        names = self._account_keys["account"]
+        line = pl.col("line_index")
+        given_index = pl.col("_given_index")
+        line_account = pl.lit(self.line_account_index).gather(line)
         given = pl.col("account") != ""
-        has_line = pl.col("line_account").is_not_null()
-        own_line = has_line & (~given | (pl.col("line_account") == pl.col("account")))
+        own_line = line.is_not_null() & (~given | (line_account == given_index).fill_null(False))
+        known = pl.lit(self.account_known).gather(given_index).fill_null(False)
         return frame.with_columns(
             pl.when(own_line)
-            .then(pl.col("line_plan"))
-            .otherwise(pl.col("account_plan"))
+            .then(pl.lit(self.line_plan).gather(line))
+            .otherwise(pl.lit(self.account_plan).gather(given_index))
             .alias("plan"),
             pl.when(own_line)
-            .then(pl.col("line_account"))
+            .then(pl.lit(names).gather(line_account))
             .otherwise(pl.col("account"))
             .alias("account_key"),
             own_line.alias("matched_line"),
             pl.when(own_line)
-            .then(pl.col("line_account_index"))
-            .otherwise(pl.col("account_index"))
+            .then(line_account)
+            .when(known)
+            .then(given_index)
+            .otherwise(None)
             .alias("account_index"),
-            pl.col("account_known").fill_null(False),
+            known.alias("account_known"),
+            pl.lit(self.line_start).gather(line).alias("line_start"),
+            pl.lit(self.line_end).gather(line).alias("line_end"),
         )
 
     def _deduplicate(self, frame: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.Series]:

@@ -8,7 +8,7 @@ looked at closely (:func:`first_failures`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import polars as pl
@@ -56,6 +56,10 @@ class CheckSettings:
     fmt: str
     asterisk_utc: bool
     what_if: bool  # rating on a given plan: no account checks
+    #: The account holding each of the brand's numbers, by the number's position.
+    line_accounts: pl.Series = field(
+        default_factory=lambda: pl.Series(dtype=pl.String), compare=False
+    )
 
 
 def record_checks(settings: CheckSettings, *, flags_lowercase: bool = False) -> list[Check]:
@@ -138,7 +142,7 @@ def record_checks(settings: CheckSettings, *, flags_lowercase: bool = False) -> 
             pl.col("class").is_null(),
             pl.concat_str([pl.lit("callee: no destination class for "), pl.col("callee_n")]),
         ),
-        *([] if settings.what_if else _who_checks(c)),
+        *([] if settings.what_if else _who_checks(c, settings.line_accounts)),
         Check(
             ~free & ~has_rate,
             pl.concat_str(
@@ -171,10 +175,11 @@ def record_checks(settings: CheckSettings, *, flags_lowercase: bool = False) -> 
     ]
 
 
-def _who_checks(c: CompiledTariff) -> list[Check]:
+def _who_checks(c: CompiledTariff, line_accounts: pl.Series) -> list[Check]:
     """Who is calling: the account field, else the caller's number (imports only)."""
     given = pl.col("account") != ""
-    has_line = pl.col("line_account").is_not_null()
+    has_line = pl.col("line_index").is_not_null()
+    line_account = pl.lit(line_accounts).gather(pl.col("line_index"))
     own_line = pl.col("matched_line")
     in_service = (pl.col("s") >= pl.col("line_start")) & (pl.col("s") < pl.col("line_end"))
     day = (
@@ -195,7 +200,7 @@ def _who_checks(c: CompiledTariff) -> list[Check]:
                     pl.lit("caller: "),
                     pl.col("caller_n"),
                     pl.lit(" is held by account "),
-                    pl.col("line_account"),
+                    line_account,
                     pl.lit(", not "),
                     pl.col("account"),
                 ]
@@ -261,6 +266,8 @@ class RepeatedIds:
         self.suspects = suspects
         self.first_line: dict[str, int] = {}
         self.fingerprints: list[pl.Series] = []
+        #: The result of :meth:`repeated`, once worked out.
+        self.found: pl.Series | None = None
 
     def mark(self, frame: pl.DataFrame, valid: pl.Series) -> pl.Series:
         """True for valid records whose id appeared in an earlier valid record."""
@@ -282,8 +289,14 @@ class RepeatedIds:
     def repeated(self) -> pl.Series | None:
         """After a first pass: the fingerprints seen more than once, or None."""
         if not self.fingerprints:
-            return None
-        every = pl.concat(self.fingerprints)
+            return self.found
+        # Sorted, equal fingerprints are neighbours: a sort and one comparison (several
+        # times cheaper than a hash table of every fingerprint).
+        every = pl.concat(self.fingerprints).sort()
         self.fingerprints = []
-        repeated = every.filter(every.is_duplicated()).unique()
-        return repeated if len(repeated) else None
+        if len(every) < 2:
+            return None
+        same = every.slice(1) == every.slice(0, len(every) - 1)
+        if not same.any():
+            return None
+        return every.slice(1).filter(same).unique()

@@ -305,6 +305,13 @@ def _run(
             done += size
             if progress is not None:
                 progress(min(done, total_bytes), total_bytes)
+        # Whether any call id repeats is known only now; it is worked out while the
+        # allowance calls are priced.
+        repeats = None
+        if rater.repeated.suspects is None:
+            repeats = ThreadPoolExecutor(1, thread_name_prefix="rating-ids")
+            found_ids = repeats.submit(rater.repeated.repeated)
+            repeats.shutdown(wait=False)
         deferred = list(spill_lines)
         if deferred:
             covered = _allowance_cover(deferred, allowance_used)
@@ -322,6 +329,8 @@ def _run(
                 take(pending.popleft().result())
         if written is not None:
             written.result()
+        if repeats is not None:
+            rater.repeated.found = found_ids.result()
     finally:
         for _size, _spill, waiting in ahead:
             waiting.cancel()
@@ -341,30 +350,34 @@ def _allowance_cover(files: list[Path], allowance_used: AllowanceUsed | None) ->
 
     plusnet-business/broadband-phone-charges#6(b), 6(c): per account, plan and billing
     month; a call takes what is left of the allowance when it starts.
+
+    Each (account, plan, month) becomes one integer, the calls are sorted by it and by
+    time, and the minutes used before each call are a running sum less the running sum at
+    the start of its group (no hash grouping).
     """
+    group = ["account_key", "plan", "month"]
     calls = (
         pl.scan_parquet(files)
-        .select("account_key", "plan", "month", "s", "line", "n", "allowance")
+        .select(*group, "s", "line", "n", "allowance")
         .collect(engine=IN_MEMORY)
     )
-    groups = calls.select("account_key", "plan", "month").unique()
+    groups = calls.select(group).unique().with_row_index("_group")
     if allowance_used is not None and groups.height:
-        used = allowance_used(groups)
-        calls = calls.join(used, on=["account_key", "plan", "month"], how="left")
+        used = allowance_used(groups.select(group))
+        groups = groups.join(used, on=group, how="left")
     else:
-        calls = calls.with_columns(pl.lit(0, dtype=pl.Int64).alias("used"))
-    ordered = calls.sort(["account_key", "plan", "month", "s", "line"])
+        groups = groups.with_columns(pl.lit(0, dtype=pl.Int64).alias("used"))
+    ordered = (
+        calls.join(groups, on=group, how="left")
+        .select("_group", "s", "line", "n", "allowance", pl.col("used").fill_null(0))
+        .sort(["_group", "s", "line"])
+    )
+    running = pl.col("n").cum_sum() - pl.col("n")  # minutes of every call before this one
+    first = pl.col("_group") != pl.col("_group").shift(1, fill_value=-1)
+    before = running - pl.when(first).then(running).otherwise(None).forward_fill()
+    remaining = (pl.col("allowance") - pl.col("used") - before).clip(0, None)
     return ordered.select(
-        "line",
-        (
-            pl.col("allowance")
-            - pl.col("used").fill_null(0)
-            - (pl.col("n").cum_sum().over(["account_key", "plan", "month"]) - pl.col("n"))
-        )
-        .clip(0, None)
-        .pipe(lambda remaining: pl.min_horizontal(remaining, pl.col("n")))
-        .cast(pl.Int64)
-        .alias("covered"),
+        "line", pl.min_horizontal(remaining, pl.col("n")).cast(pl.Int64).alias("covered")
     ).sort("line")
 
 
