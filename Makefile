@@ -43,8 +43,10 @@ serve: install
 test: install
 	$(BIN)/pytest -q -n 2
 
+# Connections are closed after each request in tests: threads that serve or write (live
+# server, bill-run writer) must not keep one open when the test database is dropped.
 test-postgres: install
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -n 2
+	DATABASE_URL=$(PG_URL) BACKHAUL_DB_CONN_MAX_AGE=0 $(BIN)/pytest -q -n 2
 
 lint: install
 	$(BIN)/ruff check src tests

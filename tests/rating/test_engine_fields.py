@@ -12,8 +12,10 @@ from backhaul.rating.engine.fields import (
     iso_seconds,
     iso_seconds_fixed,
     iso_seconds_general,
+    normalised,
     number_key,
 )
+from backhaul.rating.rules import normalise_number
 
 OFFSETS = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timedelta(minutes=m))
 
@@ -83,3 +85,30 @@ def test_number_keys_keep_leading_zeros_apart() -> None:
     keys = numbers.select(number_key(pl.col("n"))).to_series().to_list()
     assert len(set(keys[:3])) == 3
     assert keys[3] is None
+
+
+number_texts = st.one_of(
+    st.text(alphabet="0123456789 +-().x", max_size=24),
+    st.builds(
+        lambda prefix, digits: prefix + digits,
+        st.sampled_from(["", "0", "00", "0044", "+44", "+", "+0044", "0044+44", "44"]),
+        st.text(alphabet="0123456789", max_size=22),
+    ),
+    st.text(max_size=8),
+)
+
+
+@given(st.lists(number_texts, max_size=30))
+def test_numbers_are_normalised_as_the_reference_does(texts: list[str]) -> None:
+    got = normalised(pl.Series(texts, dtype=pl.String)).to_list()
+    assert got == [normalise_number(text) for text in texts]
+
+
+def test_a_number_dialled_0044_with_digits_only_is_national() -> None:
+    numbers = pl.Series(["00441132345678", "0044 113 234 5678", "01132345678", "0033123"])
+    assert normalised(numbers).to_list() == [
+        "01132345678",
+        "01132345678",
+        "01132345678",
+        "0033123",
+    ]

@@ -175,24 +175,28 @@ def iso_seconds(frame: pl.DataFrame, column: str) -> pl.Series:
 def normalised(values: pl.Series) -> pl.Series:
     """Numbers in national form, or null (see ``rules.normalise_number``).
 
-    Most numbers are digits only and need just a length test; only the others are
-    rewritten (separators dropped, ``0044`` and ``+44`` to ``0``, ``+`` to ``00``).
+    Most numbers are digits only, not starting ``0044``, and need just a length test: an
+    unsigned integer cast tells them apart (it accepts digits with at most a leading
+    ``+``). Only the others are looked at closely and rewritten (separators dropped,
+    ``0044`` and ``+44`` to ``0``, ``+`` to ``00``).
     """
-    other = values.str.contains(r"[^0-9]")
-    if other.any():
-        where = other.arg_true()
+    plain = (
+        values.cast(pl.UInt64, strict=False).is_not_null()
+        & ~values.str.starts_with("+")
+        & ~values.str.starts_with("0044")
+    )
+    if not plain.all():
+        where = (~plain).arg_true()
         rewritten = (
-            values.filter(other)
+            values.gather(where)
             .str.replace_all(r"[ \-().]", "")
             .str.replace(r"^0044", "0")
             .str.replace(r"^\+44", "0")
             .str.replace(r"^\+", "00")
         )
         values = values.scatter(where, rewritten)
-        digits_only = other.scatter(where, rewritten.str.contains(r"[^0-9]"))
-    else:
-        digits_only = other
-    valid = ~digits_only & values.str.len_bytes().is_between(3, 20)
+        plain = plain.scatter(where, ~rewritten.str.contains(r"[^0-9]"))
+    valid = plain & values.str.len_bytes().is_between(3, 20)
     return values.zip_with(valid, pl.Series([None], dtype=pl.String))
 
 
