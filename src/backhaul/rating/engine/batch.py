@@ -14,6 +14,7 @@ import pyarrow as pa
 from backhaul.rating import importers
 from backhaul.rating.engine import pricing
 from backhaul.rating.engine.checks import (
+    Check,
     CheckSettings,
     RepeatedIds,
     any_failure,
@@ -131,6 +132,7 @@ class BatchRater:
             },
             schema={"account": pl.String, "_given_index": pl.Int32},
         )
+        self._checks: dict[bool, list[Check]] = {}  # by whether flags are lowercase
         self.settings = CheckSettings(
             compiled,
             fmt,
@@ -138,6 +140,7 @@ class BatchRater:
             what_if=plan is not None,
             line_accounts=pl.Series([line.account for line in lines], dtype=pl.String),
         )
+        self._class = self._class_code()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -174,7 +177,7 @@ class BatchRater:
             .then(pl.col("billsec").cast(pl.Int64, strict=False))
             .otherwise(None)
             .alias("billsec_n"),
-            self._class_code().alias("class"),
+            self._class.alias("class"),
         )
         if self.plan_code is not None:
             frame = frame.with_columns(
@@ -190,7 +193,11 @@ class BatchRater:
         else:
             frame = self._resolve_accounts(frame)
         family = lit_series(c.plan_family, pl.Int32).gather(pl.col("plan"))
-        checks = record_checks(self.settings, flags_lowercase=flags_lowercase)
+        checks = self._checks.get(flags_lowercase)
+        if checks is None:
+            checks = self._checks[flags_lowercase] = record_checks(
+                self.settings, flags_lowercase=flags_lowercase
+            )
         frame = frame.with_columns(
             family.alias("family"), (family * len(c.classes) + pl.col("class")).alias("rate_row")
         )

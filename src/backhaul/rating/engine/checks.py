@@ -7,6 +7,7 @@ looked at closely (:func:`first_failures`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -38,6 +39,13 @@ class Check(NamedTuple):
 
 
 def lit_series(values: Sequence[object], dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
+    """A lookup table as a literal column (built once per distinct table: every batch
+    gathers from the same few)."""
+    return _lit_series(tuple(values), dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def _lit_series(values: tuple[object, ...], dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
     return pl.lit(pl.Series(values, dtype=dtype))
 
 
