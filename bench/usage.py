@@ -35,6 +35,7 @@ import platform
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -265,10 +266,15 @@ def main() -> None:
 
     django.setup()
     from django.db import connection, transaction
-    from django.db.models import Count, Sum
+    from django.db.models import Count, Max, Sum
 
     from backhaul.usage.models import AllowanceState, ImportRun
-    from backhaul.usage.services import records_meter, usage_import, usage_notices_send
+    from backhaul.usage.services import (
+        periods_roll,
+        records_meter,
+        usage_import,
+        usage_notices_send,
+    )
 
     result: dict = {
         "benchmark": "usage",
@@ -350,6 +356,18 @@ def main() -> None:
             "metered": poll.counts["metered"],
             "used_bytes_as_generated": AllowanceState.objects.aggregate(t=Sum("used_bytes"))["t"]
             == expected_used(args.sessions, updates + 1),
+        }
+        # The day every account's period ends and a new one starts (extra usage charged,
+        # upgrade checks, blocked connections restored).
+        roll_day = AllowanceState.objects.aggregate(day=Max("period_end"))["day"]
+        started = time.perf_counter()
+        rolled = periods_roll(on=roll_day, now=datetime.combine(roll_day, dt_time(3), UTC))
+        seconds = time.perf_counter() - started
+        result["period_roll"] = {
+            "day": roll_day.isoformat(),
+            "seconds": round(seconds, 2),
+            "accounts_per_second": round(rolled["periods_rolled"] / seconds),
+            **rolled,
         }
         result["load_average_after"] = load_average()
         print(json.dumps(result))

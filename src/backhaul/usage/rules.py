@@ -16,6 +16,7 @@ names the clause behind it:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
@@ -123,6 +124,7 @@ def london_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=65_536)  # many accounts share a start date and a day
 def allowance_period(day: date, *, expires: str, anchor: date) -> Period:
     """The allowance period containing `day`.
 

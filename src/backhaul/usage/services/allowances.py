@@ -387,27 +387,62 @@ def allowances_apply_usage(*, usage: pl.DataFrame, now: datetime) -> dict[str, i
 def _periods_closed(
     closed: list[tuple[MeteredService, rules.PeriodClosed]], *, now: datetime
 ) -> dict[str, int]:
-    charged = recommended = 0
+    """Record closed periods, all at once; charge extra usage and check for upgrades only
+    on those recorded now (a period closed before is left as it is)."""
+    if not closed:
+        return {"extra_usage_charges": 0, "upgrade_recommendations": 0}
+    table = bulk.quote(PeriodUsage._meta.db_table)
+    recorded = bulk.read_frame_where_in(
+        f"SELECT {bulk.quote('account_id')}, {bulk.quote('period_start')} FROM {table} "
+        f"WHERE {bulk.quote('period_start')} >= %s",
+        bulk.quote("account_id"),
+        sorted({service.account_id for service, _ in closed}),
+        {"account_id": pl.Int64, "period_start": pl.Date},
+        params=[min(period.period.start for _, period in closed)],
+    )
+    seen = set(recorded.iter_rows())
+    new: list[tuple[MeteredService, rules.PeriodClosed]] = []
     for service, period in closed:
-        usage, created = PeriodUsage.objects.get_or_create(
-            account_id=service.account_id,
-            period_start=period.period.start,
-            defaults={
-                "period_end": period.period.end,
-                "allowance_bytes": period.allowance_bytes,
-                "used_bytes": period.used_bytes,
-                "over_bytes": period.over_bytes,
-                "extra_gb": period.extra_gb,
-                "closed_at": now,
-            },
-        )
-        if not created:
-            continue
+        key = (service.account_id, period.period.start)
+        if key not in seen:
+            seen.add(key)
+            new.append((service, period))
+    bulk.insert_rows(
+        PeriodUsage._meta.db_table,
+        [
+            "account_id",
+            "period_start",
+            "period_end",
+            "allowance_bytes",
+            "used_bytes",
+            "over_bytes",
+            "extra_gb",
+            "closed_at",
+        ],
+        (
+            (
+                service.account_id,
+                period.period.start,
+                period.period.end,
+                period.allowance_bytes,
+                period.used_bytes,
+                period.over_bytes,
+                period.extra_gb,
+                now,
+            )
+            for service, period in new
+        ),
+    )
+    charged = recommended = 0
+    for service, period in new:
         if period.extra_gb:
-            usage.charge = _extra_usage_charge(service, period, now=now)
-            usage.save(update_fields=["charge"])
+            PeriodUsage.objects.filter(
+                account_id=service.account_id, period_start=period.period.start
+            ).update(charge=_extra_usage_charge(service, period, now=now))
             charged += 1
-        if _upgrade_check(service, now=now):
+        # A streak of periods over the allowance ends with this one: only an account over
+        # its allowance now can be due a recommendation.
+        if period.over_bytes > 0 and _upgrade_check(service, now=now):
             recommended += 1
     return {"extra_usage_charges": charged, "upgrade_recommendations": recommended}
 
