@@ -28,8 +28,10 @@ class IntakeMessage(models.Model):
     intake idempotent: the same bytes received twice are one message.
     """
 
-    reference = models.CharField(max_length=20, unique=True, help_text="Given to the reporter")
-    sha256 = models.CharField(max_length=64, unique=True)
+    # Unique by the constraints below, which (unlike `unique=True`) add no second
+    # pattern-matching index on PostgreSQL: neither is ever searched by prefix.
+    reference = models.CharField(max_length=20, help_text="Given to the reporter")
+    sha256 = models.CharField(max_length=64)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     source = models.CharField(max_length=300, blank=True, help_text="File, peer or form")
     format = models.CharField(max_length=16, choices=Format.choices)
@@ -54,6 +56,10 @@ class IntakeMessage(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["status", "received_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["reference"], name="abuse_message_reference_unique"),
+            models.UniqueConstraint(fields=["sha256"], name="abuse_message_sha256_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.format} {self.status}"
@@ -67,7 +73,10 @@ class Case(models.Model):
     steps taken so far; `deadline` is when the corrective action asked for is due.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="abuse_cases")
+    # Indexed by the (account, category, status) index below, which starts with it.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="abuse_cases", db_index=False
+    )
     category = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     steps_taken = models.PositiveSmallIntegerField(default=0)
@@ -118,7 +127,10 @@ class Report(models.Model):
     only once staff release it.
     """
 
-    message = models.ForeignKey(IntakeMessage, on_delete=models.CASCADE, related_name="reports")
+    # Indexed by the (message, position) constraint below, which starts with it.
+    message = models.ForeignKey(
+        IntakeMessage, on_delete=models.CASCADE, related_name="reports", db_index=False
+    )
     position = models.PositiveIntegerField(help_text="Line or order within the message")
     status = models.CharField(max_length=16, choices=ReportStatus.choices)
     reason = models.CharField(max_length=500, blank=True)

@@ -2,7 +2,9 @@
 
 Messages are parsed with the standard library's `email` package under `policy.default`
 (RFC 5322 and MIME, RFC 2047 encoded words decoded). The policy here only remembers each
-header value it has parsed: the parser asks for a part's Content-Type many times over.
+header value it has parsed: the parser asks for a part's Content-Type many times over. The
+parser itself is the standard one, except that it matches a multipart's boundary lines by
+plain string comparison instead of compiling a regular expression for every message.
 """
 
 from __future__ import annotations
@@ -13,18 +15,22 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import errors
+from email import errors, feedparser
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message, _parseparam, _splitparam  # type: ignore[attr-defined]
-from email.parser import BytesParser, HeaderParser
+from email.parser import HeaderParser
 from email.policy import EmailPolicy
 from email.utils import decode_params, getaddresses, parsedate_to_datetime
 from functools import lru_cache
+from types import FunctionType
 from typing import Any
 
 from backhaul.abuse.parsers.types import Limits
 
 _CACHEABLE_HEADER = 2000
+# Dates and addresses recur within a message (Date, Arrival-Date, Received; Source-IP and
+# the Received trace): short ones are remembered.
+_REMEMBERED_TEXT = 100
 
 
 class _RememberingPolicy(EmailPolicy):
@@ -54,41 +60,90 @@ _PLAIN_MIME_NAME = re.compile(r";[ \t]*([A-Za-z0-9_.-]+)[ \t]*=")
 _MISSING = object()
 
 
+@lru_cache(maxsize=4096)
+def _plain_mime(value: str) -> str | None:
+    """A MIME header's value, unfolded and trimmed, if it is written plainly; else None."""
+    text = value.replace("\r", "").replace("\n", "")
+    if _PLAIN_MIME_VALUE.match(text):
+        names = [n.lower() for n in _PLAIN_MIME_NAME.findall(text)]
+        if len(names) == len(set(names)):
+            return text.strip(" \t")
+    return None
+
+
+def _content_type(value: Any) -> str:
+    ctype = str(_splitparam(value)[0]).lower()
+    return ctype if ctype.count("/") == 1 else "text/plain"
+
+
+def _params(value: Any) -> list[Any]:
+    params = []
+    for part in _parseparam(value):
+        name, equals, val = part.partition("=")
+        params.append((name.strip(), val.strip()) if equals else (part.strip(), ""))
+    return decode_params(params)  # type: ignore[no-any-return]
+
+
+_plain_content_type = lru_cache(maxsize=4096)(_content_type)
+_plain_params = lru_cache(maxsize=4096)(lambda value: tuple(_params(value)))
+
+
 class _Message(EmailMessage):
     """`EmailMessage`, reading a plainly written MIME type and its parameters from the
     header text itself. The parser asks for them many times, and every message has its own
     boundary, so building the structured header each time would be most of the work; the
-    result is the same (see the tests), and anything not plain takes the usual way."""
+    result is the same (see the tests), and anything not plain takes the usual way.
+
+    Its headers are looked up by name in an index, built when first needed and again
+    whenever they have changed since."""
+
+    def _header_cache(self) -> tuple[list[Any], dict[str, list[Any]], dict[str, Any]]:
+        """(the headers as indexed, their values by lower-case name, what was read from
+        the plainly written MIME headers), rebuilt whenever the headers have changed."""
+        headers = self._headers  # type: ignore[attr-defined]
+        cached = self.__dict__.get("_header_cache_")
+        if cached is None or cached[0] != headers:
+            index: dict[str, list[Any]] = {}
+            for key, value in headers:
+                index.setdefault(key.lower(), []).append(value)
+            cached = self._header_cache_ = (list(headers), index, {})
+        return cached  # type: ignore[no-any-return]
+
+    def header_values(self, name: str) -> list[Any]:
+        """The values of the fields called `name` (any case), as `raw_items` gives them."""
+        return self._header_cache()[1].get(name.lower(), [])
 
     def _mime_header(self, name: str) -> Any:
-        lowered = name.lower()
-        for key, value in self.raw_items():
-            if key.lower() == lowered:
-                if isinstance(value, str) and not hasattr(value, "name"):
-                    text = value.replace("\r", "").replace("\n", "")
-                    if _PLAIN_MIME_VALUE.match(text):
-                        names = [n.lower() for n in _PLAIN_MIME_NAME.findall(text)]
-                        if len(names) == len(set(names)):
-                            return text.strip(" \t")
-                break
+        """The field's plain text if it is written plainly, else what `get` gives."""
+        values = self.header_values(name)
+        if not values:
+            return _MISSING
+        if type(values[0]) is str:
+            plain = _plain_mime(values[0])
+            if plain is not None:
+                return plain
         return self.get(name, _MISSING)
 
     def get_content_type(self) -> str:
+        read = self._header_cache()[2]
+        ctype = read.get("content-type")
+        if ctype is not None:
+            return ctype  # type: ignore[no-any-return]
         value = self._mime_header("content-type")
         if value is _MISSING:
             return self.get_default_type()
-        ctype = str(_splitparam(value)[0]).lower()
-        return ctype if ctype.count("/") == 1 else "text/plain"
+        if type(value) is not str:
+            return _content_type(value)
+        ctype = read["content-type"] = _plain_content_type(value)
+        return ctype
 
     def _get_params_preserve(self, failobj: Any, header: str) -> Any:
         value = self._mime_header(header)
         if value is _MISSING:
             return failobj
-        params = []
-        for part in _parseparam(value):
-            name, equals, val = part.partition("=")
-            params.append((name.strip(), val.strip()) if equals else (part.strip(), ""))
-        return decode_params(params)
+        if type(value) is str:
+            return list(_plain_params(value))
+        return _params(value)
 
 
 POLICY = _RememberingPolicy(message_factory=_Message)
@@ -136,8 +191,96 @@ _UNREPORTABLE = tuple(
 )
 
 
+class _BoundaryMatch:
+    """What the parser reads of a `re.Match` for a boundary line: its groups by name."""
+
+    __slots__ = ("_groups",)
+
+    def __init__(self, groups: dict[str | int, str | None]) -> None:
+        self._groups = groups
+
+    def group(self, name: str | int = 0) -> str | None:
+        return self._groups[name]
+
+
+class _BoundaryLine:
+    """A compiled `(?P<sep>SEPARATOR)(?P<end>--)?(?P<ws>[ \\t]*)(?P<linesep>\\r\\n|\\r|\\n)?$`,
+    matched by string comparison: the separator, an optional `--`, blanks, then an optional
+    line break with at most a final newline after it (where `$` matches)."""
+
+    __slots__ = ("separator",)
+
+    def __init__(self, separator: str) -> None:
+        self.separator = separator
+
+    def match(self, line: str) -> _BoundaryMatch | None:
+        separator = self.separator
+        if not line.startswith(separator):
+            return None
+        rest = line[len(separator) :]
+        end = None
+        if rest.startswith("--"):
+            end, rest = "--", rest[2:]
+        tail = rest.lstrip(" \t")
+        blanks = rest[: len(rest) - len(tail)]
+        for linesep in ("\r\n", "\r", "\n"):
+            if tail.startswith(linesep) and tail[len(linesep) :] in ("", "\n"):
+                break
+        else:
+            if tail:
+                return None
+            linesep = None
+        whole = line[: len(line) - len(tail) + (len(linesep) if linesep else 0)]
+        return _BoundaryMatch(
+            {0: whole, "sep": separator, "end": end, "ws": blanks, "linesep": linesep}
+        )
+
+
+class _QuickBoundaries:
+    """The `re` module as the parser sees it: compiling a boundary line's pattern gives a
+    `_BoundaryLine`; anything else is the real `re`."""
+
+    _HEAD = "(?P<sep>"
+    _TAIL = r")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$"
+    _ESCAPE = re.compile(r"\\(.)", re.S)
+
+    def compile(self, pattern: Any, flags: int = 0) -> Any:
+        if (
+            flags == 0
+            and isinstance(pattern, str)
+            and pattern.startswith(self._HEAD)
+            and pattern.endswith(self._TAIL)
+        ):
+            escaped = pattern[len(self._HEAD) : -len(self._TAIL)]
+            separator = self._ESCAPE.sub(r"\1", escaped)
+            if re.escape(separator) == escaped:
+                return _BoundaryLine(separator)
+        return re.compile(pattern, flags)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(re, name)
+
+
+def _quick_feed_parser() -> type[feedparser.FeedParser]:
+    """The standard parser, its code unchanged, with `_QuickBoundaries` as its `re`; the
+    standard parser itself on a Python whose parser is not laid out as expected."""
+    parsegen = getattr(feedparser.FeedParser, "_parsegen", None)
+    if not isinstance(parsegen, FunctionType) or "re" not in parsegen.__code__.co_names:
+        return feedparser.FeedParser
+    quick = FunctionType(
+        parsegen.__code__, {**vars(feedparser), "re": _QuickBoundaries()}, "_parsegen"
+    )
+    return type("_FeedParser", (feedparser.FeedParser,), {"_parsegen": quick})
+
+
+_FeedParser = _quick_feed_parser()
+
+
 def parse_bytes(raw: bytes) -> EmailMessage:
-    message = BytesParser(policy=POLICY).parsebytes(raw)
+    """`BytesParser(policy=POLICY).parsebytes(raw)`, with `_FeedParser`."""
+    parser = _FeedParser(policy=POLICY)
+    parser.feed(raw.decode("ascii", "surrogateescape"))
+    message = parser.close()
     assert isinstance(message, EmailMessage)
     return message
 
@@ -155,12 +298,20 @@ def ip_or_none(text: str | None) -> str | None:
     candidate = text.strip().strip("[]")
     if candidate.lower().startswith("ipv6:"):
         candidate = candidate[5:]
+    if len(candidate) > _REMEMBERED_TEXT:
+        return _canonical_ip.__wrapped__(candidate)
+    return _canonical_ip(candidate)
+
+
+@lru_cache(maxsize=4096)
+def _canonical_ip(candidate: str) -> str | None:
     try:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return None
 
 
+@lru_cache(maxsize=4096)
 def reportable(ip: str) -> bool:
     address = ipaddress.ip_address(ip)
     return not any(address in net for net in _UNREPORTABLE if net.version == address.version)
@@ -188,6 +339,13 @@ def parse_time(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return aware(value)
     text = str(value).strip()
+    if len(text) > _REMEMBERED_TEXT:
+        return _parse_time_text.__wrapped__(text)
+    return _parse_time_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_time_text(text: str) -> datetime | None:
     if not text:
         return None
     try:
@@ -214,6 +372,9 @@ def header_text(message: Message, name: str) -> str:
 
 
 def raw_header(message: Message, name: str) -> str:
+    if isinstance(message, _Message):
+        values = message.header_values(name)
+        return str(values[0]) if values else ""
     lowered = name.lower()
     for key, value in message.raw_items():
         if key.lower() == lowered:
@@ -222,6 +383,8 @@ def raw_header(message: Message, name: str) -> str:
 
 
 def raw_headers(message: Message, name: str) -> list[str]:
+    if isinstance(message, _Message):
+        return [str(value) for value in message.header_values(name)]
     lowered = name.lower()
     return [str(value) for key, value in message.raw_items() if key.lower() == lowered]
 

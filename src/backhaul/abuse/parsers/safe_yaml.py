@@ -13,6 +13,11 @@ from typing import Any
 import yaml
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Scalars whose safe constructors return the value at once (no merge keys, no `=` values).
+_PLAIN_SCALARS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "str", "timestamp")
+)
+_MAP = "tag:yaml.org,2002:map"
 
 
 class YamlRejected(ValueError):
@@ -71,6 +76,28 @@ def _check_expansion(root: yaml.Node, *, max_nodes: int, max_depth: int) -> int:
     return sizes[id(root)]
 
 
+def _construct(loader: Any, root: yaml.Node) -> Any:
+    """The document's value, as `construct_document` gives it. A flat mapping of plain
+    scalars (the usual report) is built straight from their constructors."""
+    if (
+        type(root) is yaml.MappingNode
+        and root.tag == _MAP
+        and all(
+            type(key) is yaml.ScalarNode
+            and type(value) is yaml.ScalarNode
+            and key.tag in _PLAIN_SCALARS
+            and value.tag in _PLAIN_SCALARS
+            for key, value in root.value
+        )
+    ):
+        build = loader.yaml_constructors
+        return {
+            build[key.tag](loader, key): build[value.tag](loader, value)
+            for key, value in root.value
+        }
+    return loader.construct_document(root)
+
+
 def load_bounded(text: str, *, max_bytes: int, max_nodes: int, max_depth: int) -> Any:
     """`yaml.safe_load(text)` within bounds; raises `YamlRejected` saying why not."""
     size = len(text.encode("utf-8", "replace"))
@@ -82,7 +109,7 @@ def load_bounded(text: str, *, max_bytes: int, max_nodes: int, max_depth: int) -
         if node is None:
             return None
         _check_expansion(node, max_nodes=max_nodes, max_depth=max_depth)
-        return loader.construct_document(node)
+        return _construct(loader, node)
     except yaml.YAMLError as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise YamlRejected(f"not valid YAML: {problem}") from None

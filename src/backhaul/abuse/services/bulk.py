@@ -24,7 +24,15 @@ def _converter(field: models.Field[Any, Any]) -> _Convert:
         return lambda value: json.dumps(value, cls=encoder)
     if isinstance(field, models.DateTimeField) and connection.vendor != "postgresql":
         adapt: Callable[[Any], Any] = connection.ops.adapt_datetimefield_value
-        return adapt
+        # Most rows of a batch share their times (when it was received): adapt each once.
+        adapted: dict[Any, Any] = {}
+
+        def remembered(value: Any) -> Any:
+            if value not in adapted:
+                adapted[value] = adapt(value)
+            return adapted[value]
+
+        return remembered
     return None
 
 

@@ -7,7 +7,7 @@ subscriptions it changed; a suspension lasts until the case is resolved.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,12 +61,19 @@ class CaseTally:
             )
 
 
-def open_cases_for(*, wanted: dict[tuple[int, str], int], now: datetime, actor: str) -> CaseTally:
+def open_cases_for(
+    *,
+    wanted: dict[tuple[int, str], int],
+    now: datetime,
+    actor: str,
+    terms_of: Callable[[int], rules.AbuseTerms | None] | None = None,
+) -> CaseTally:
     """The open case of each (account, category) in `wanted` (mapped to the account's brand):
     the one already open, else the latest resolved one reopened, else a new one. A new case
-    of a repeat offender is marked so its ladder starts further up. Call inside a
-    transaction; a concurrent intake that opened the same case first makes this raise
-    IntegrityError (the one-open-case constraint), and the caller retries."""
+    of a repeat offender is marked so its ladder starts further up. `terms_of` gives a
+    brand's abuse terms when the caller has them at hand. Call inside a transaction; a
+    concurrent intake that opened the same case first makes this raise IntegrityError (the
+    one-open-case constraint), and the caller retries."""
     tally = CaseTally()
     if not wanted:
         return tally
@@ -81,7 +88,10 @@ def open_cases_for(*, wanted: dict[tuple[int, str], int], now: datetime, actor: 
     missing = [key for key in wanted if key not in tally.ids]
     if not missing:
         return tally
-    terms_by_brand = {brand: _terms(brand) for brand in set(wanted.values())}
+    terms_by_brand = {
+        brand: (terms_of(brand) if terms_of else None) or _terms(brand)
+        for brand in set(wanted.values())
+    }
     resolved = (
         Case.objects.filter(
             status=CaseStatus.RESOLVED,

@@ -49,7 +49,7 @@ from backhaul.catalogue.selectors import brand_get
 from backhaul.core.errors import InvalidInput, NotFound
 from backhaul.customers.services import account_get
 from backhaul.network.selectors import IpLookup, ip_holders_at_many
-from backhaul.notices.services import notice_send
+from backhaul.notices.services import NoticeDraft, notices_send_many
 
 log = logging.getLogger(__name__)
 
@@ -350,6 +350,33 @@ def _plan_in_worker(job: tuple[_PlanSettings, list[RawItem]]) -> list[_Planned]:
     return planned
 
 
+def _message_ids(digests: list[str]) -> dict[str, int]:
+    """The stored messages among these SHA-256 digests, by digest, in one query (on
+    PostgreSQL with the digests as one array, which is quicker to send than a long IN)."""
+    if not digests:
+        return {}
+    meta = IntakeMessage._meta
+    quote = connection.ops.quote_name
+    table, digest, key = (
+        quote(meta.db_table),
+        quote(meta.get_field("sha256").column),
+        quote(meta.pk.column),  # type: ignore[union-attr]
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT {digest}, {key} FROM {table} WHERE {digest} = ANY(%s)",  # noqa: S608
+                [digests],
+            )
+        else:
+            marks = ", ".join(["%s"] * len(digests))
+            cursor.execute(
+                f"SELECT {digest}, {key} FROM {table} WHERE {digest} IN ({marks})",  # noqa: S608
+                digests,
+            )
+        return dict(cursor.fetchall())
+
+
 def _chunks(items: Iterable[RawItem], size: int) -> Iterator[list[RawItem]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
@@ -413,11 +440,7 @@ class _Intake:
         names, and its reports on those cases, in a few statements."""
         messages = [self._message(planned) for planned in batch]
         rows_insert(IntakeMessage, messages)
-        ids = dict(
-            IntakeMessage.objects.filter(sha256__in=[p.digest for p in batch]).values_list(
-                "sha256", "pk"
-            )
-        )
+        ids = _message_ids([p.digest for p in batch])
         for planned, message in zip(batch, messages, strict=True):
             planned.message_id, planned.message_status = ids[planned.digest], message["status"]
         wanted: dict[tuple[int, str], int] = {}
@@ -426,7 +449,9 @@ class _Intake:
                 key = report.case_key
                 if key is not None and report.brand_id is not None:
                     wanted[key] = report.brand_id
-        cases = open_cases_for(wanted=wanted, now=self.now, actor=self.actor or "intake")
+        cases = open_cases_for(
+            wanted=wanted, now=self.now, actor=self.actor or "intake", terms_of=self.planner.terms
+        )
         tally.cases_created += cases.created
         tally.cases_reopened += cases.reopened
         tally.cases_updated += len(cases.existing)
@@ -502,11 +527,7 @@ class _Intake:
 
     def store(self, batch: list[_Planned]) -> None:
         """Write a batch in one transaction, with the acknowledgements it calls for."""
-        known = set(
-            IntakeMessage.objects.filter(sha256__in=[p.digest for p in batch]).values_list(
-                "sha256", flat=True
-            )
-        )
+        known = set(_message_ids([p.digest for p in batch]))
         fresh: list[_Planned] = []
         for planned in batch:
             if planned.digest in known or planned.digest in self.seen:
@@ -520,8 +541,7 @@ class _Intake:
         try:
             with transaction.atomic():
                 self._write(fresh, tally)
-                for planned in fresh:
-                    self._answer(planned, tally)
+                self._answer(fresh, tally)
         except IntegrityError:
             # Concurrent intake stored one of these messages, or opened one of these cases,
             # first: store them one by one, each seeing what is there now.
@@ -540,7 +560,7 @@ class _Intake:
             try:
                 with transaction.atomic():
                     self._write([planned], tally)
-                    self._answer(planned, tally)
+                    self._answer([planned], tally)
             except IntegrityError:
                 continue
             self.summary.add(tally)
@@ -551,9 +571,15 @@ class _Intake:
         self.summary.rejected += 1
         self.summary.note_rejection(planned.item.source, "could not be stored")
 
-    def _answer(self, planned: _Planned, tally: IntakeSummary) -> None:
-        """Acknowledge a person's report with its reference, or ask for the full headers a
-        spam report lacks; never anything about the customer or the action taken."""
+    def _answer(self, batch: list[_Planned], tally: IntakeSummary) -> None:
+        """Acknowledge each person's report in a batch with its reference, or ask for the
+        full headers a spam report lacks; never anything about the customer or the action
+        taken. The batch's notices are sent together."""
+        drafts = [draft for planned in batch if (draft := self._reply(planned, tally))]
+        notices_send_many(drafts=drafts, now=self.now)
+
+    def _reply(self, planned: _Planned, tally: IntakeSummary) -> NoticeDraft | None:
+        """The notice answering one message, if it calls for one."""
         parsed = planned.parsed
         address = parsed.reporter_email
         if (
@@ -565,10 +591,10 @@ class _Intake:
             or not SANE_ADDRESS.match(address)
             or address in self.own_addresses
         ):
-            return
+            return None
         terms = self.planner.terms(planned.brand_id)
         if terms is None:
-            return
+            return None
         brand, reference = self.planner.brands[planned.brand_id], planned.reference
         if any(r.evidence_status == Evidence.NEEDS_HEADERS for r in planned.reports):
             subject, body = texts.headers_request(reference=reference)
@@ -587,8 +613,8 @@ class _Intake:
             )
             tally.acknowledged += 1
         else:
-            return
-        notice_send(
+            return None
+        return NoticeDraft(
             key=key,
             kind=kind,
             brand=brand,
@@ -596,7 +622,6 @@ class _Intake:
             subject=subject,
             body=body,
             clause_id=clause,
-            now=self.now,
         )
 
     def run(
