@@ -27,6 +27,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from machine import cpu_times, steal_percent
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 HISTORY_PER_REPORT = 20
@@ -286,6 +288,7 @@ def main() -> None:
 
     items = [RawItem(raw, f"bench#{n}") for n, raw in enumerate(reports)]
     load_before = os.getloadavg()
+    host = cpu_times()
     cpu_before = time.process_time()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
@@ -313,6 +316,7 @@ def main() -> None:
         "reports_per_cpu_second": round(args.size / (main_cpu + worker_cpu), 1),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "host_steal_percent": steal_percent(host),
         "accepted": summary.accepted,
         "rejected": summary.rejected,
         "unresolved": summary.unresolved,

@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:60000,muzzy_decay_ms:60000")
 
 import polars as pl  # noqa: E402
+from machine import cpu_times, steal_percent  # noqa: E402
 
 from backhaul.rating.engine import CompiledTariff, compile_tariff, rate_file  # noqa: E402
 from backhaul.rating.reference import rate_file_reference  # noqa: E402
@@ -181,6 +182,7 @@ def engine_run(path: Path, lines: int, out: Path) -> dict:
     """Rate the whole file with the engine (in a process of its own, to measure its memory)."""
     tariff = compile_tariff(tariff_from_catalogue_file(CATALOGUE))
     subscribers = _subscribers(lines)
+    host = cpu_times()
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_SELF)
     result = rate_file(
@@ -199,6 +201,7 @@ def engine_run(path: Path, lines: int, out: Path) -> dict:
         "cdrs_per_second": round(result.read / seconds),
         "cdrs_per_cpu_second": round(result.read / cpu),
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "host_steal_percent": steal_percent(host),
         "read": result.read,
         "rated": result.rated,
         "rejected": result.rejected,
