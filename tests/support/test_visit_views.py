@@ -55,6 +55,21 @@ def _answered(account, line, at):
     return ticket
 
 
+def _booked(account, line):
+    """A fault reported on 2 Nov 09:00, answered, and a repair visit booked at 10:00 for the
+    morning of 10 Nov (08:00-13:00)."""
+    ticket = _answered(account, line, london(2026, 11, 2, 9))
+    visit = visit_book(
+        account=account,
+        ticket=ticket,
+        slot_start=london(2026, 11, 10, 8),
+        slot_end=london(2026, 11, 10, 13),
+        purpose="repair",
+        now=london(2026, 11, 2, 10),
+    )
+    return ticket, visit
+
+
 # Staff console -------------------------------------------------------------------------------
 
 
@@ -108,15 +123,7 @@ def test_console_booking_shows_each_error_next_to_its_field(staff) -> None:
 
 def test_console_records_outcomes_and_late_cancellations(staff) -> None:
     account, line = plugin_line()
-    ticket = _answered(account, line, london(2026, 11, 2, 9))
-    visit = visit_book(
-        account=account,
-        ticket=ticket,
-        slot_start=london(2026, 11, 10, 8),
-        slot_end=london(2026, 11, 10, 13),
-        purpose="repair",
-        now=london(2026, 11, 2, 10),
-    )
+    ticket, visit = _booked(account, line)
     url = reverse("admin:support_engineervisit_update", args=[visit.pk])
     with time_machine.travel(london(2026, 11, 9, 14), tick=False):
         page = staff.get(url).content.decode()
@@ -139,15 +146,7 @@ def test_console_records_outcomes_and_late_cancellations(staff) -> None:
 
 def test_console_outcome_before_the_slot_is_refused_at_the_outcome_field(staff) -> None:
     account, line = plusnet_enhanced()
-    ticket = _answered(account, line, london(2026, 11, 2, 9))
-    visit = visit_book(
-        account=account,
-        ticket=ticket,
-        slot_start=london(2026, 11, 10, 8),
-        slot_end=london(2026, 11, 10, 13),
-        purpose="repair",
-        now=london(2026, 11, 2, 10),
-    )
+    _ticket, visit = _booked(account, line)
     url = reverse("admin:support_engineervisit_update", args=[visit.pk])
     with time_machine.travel(london(2026, 11, 9, 14), tick=False):
         early = staff.post(
@@ -188,15 +187,7 @@ def test_staff_reopen_a_resolved_ticket_from_its_page(staff) -> None:
 def test_customer_sees_the_visit_and_cancels_after_seeing_the_charge(client) -> None:
     account, line = plugin_line()
     sign_in(client, account)
-    ticket = _answered(account, line, london(2026, 11, 2, 9))
-    visit = visit_book(
-        account=account,
-        ticket=ticket,
-        slot_start=london(2026, 11, 10, 8),
-        slot_end=london(2026, 11, 10, 13),
-        purpose="repair",
-        now=london(2026, 11, 2, 10),
-    )
+    ticket, visit = _booked(account, line)
     page_url = reverse("support:ticket", args=[ticket.reference])
     cancel_url = reverse("support:visit-cancel", args=[ticket.reference, visit.pk])
     with time_machine.travel(london(2026, 11, 5, 9), tick=False):
@@ -225,15 +216,7 @@ def test_customer_sees_the_visit_and_cancels_after_seeing_the_charge(client) -> 
 
 def test_customers_cannot_reach_another_accounts_visit(client) -> None:
     account, line = plugin_line()
-    ticket = _answered(account, line, london(2026, 11, 2, 9))
-    visit = visit_book(
-        account=account,
-        ticket=ticket,
-        slot_start=london(2026, 11, 10, 8),
-        slot_end=london(2026, 11, 10, 13),
-        purpose="repair",
-        now=london(2026, 11, 2, 10),
-    )
+    ticket, visit = _booked(account, line)
     other, _ = plusnet_enhanced()
     sign_in(client, other)
     url = reverse("support:visit-cancel", args=[ticket.reference, visit.pk])
