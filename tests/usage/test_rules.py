@@ -514,3 +514,18 @@ def test_usage_that_crosses_a_notice_threshold_is_left_to_the_rules() -> None:
     for octets, common in [(79_999_999_999, True), (80 * GB, False)]:
         meters, frame, _ = _frames(policy, meter, [rules.Usage(t, octets)])
         assert (batch_rules.within_allowance(meters, frame).height == 1) is common
+
+
+def test_an_upgrade_can_be_due_only_when_the_period_just_closed_was_over() -> None:
+    # plusnet-business/broadband-schedule#5.7: months over in a row; the streak ends with
+    # the period just closed, so a period within the allowance cannot start a recommendation.
+    from dataclasses import replace
+
+    policy = replace(plusnet_policy(), overuse_months=3)
+    period = Period(date(2026, 11, 1), date(2026, 12, 1))
+    gb = 10**9
+    over = rules.PeriodClosed(period, 101 * gb, 100 * gb, 1 * gb, 1, Decimal("0"), "c")
+    within = rules.PeriodClosed(period, 90 * gb, 100 * gb, 0, 0, Decimal("0"), "c")
+    assert rules.upgrade_may_be_due(policy, over)
+    assert not rules.upgrade_may_be_due(policy, within)
+    assert not rules.upgrade_may_be_due(replace(policy, overuse_months=0), over)

@@ -450,6 +450,13 @@ def upgrade_recommended(policy: FairUsePolicy, over_by_period: Sequence[bool]) -
     return overuse_streak(over_by_period) >= policy.overuse_months
 
 
+def upgrade_may_be_due(policy: FairUsePolicy, closed: PeriodClosed) -> bool:
+    """Whether closing this period can make an upgrade recommendation due: a streak of
+    periods over the allowance must end with the one just closed
+    (plusnet-business/broadband-schedule#5.7), so only a period over the allowance can."""
+    return bool(policy.overuse_months) and closed.over_bytes > 0
+
+
 def average_kbps(octets: int, seconds: int) -> Decimal | None:
     """Average throughput in kbit/s over connected time, to one decimal place (half up);
     None with no connected time (plugin/broadband-speeds#throughput)."""

@@ -440,9 +440,7 @@ def _periods_closed(
                 account_id=service.account_id, period_start=period.period.start
             ).update(charge=_extra_usage_charge(service, period, now=now))
             charged += 1
-        # A streak of periods over the allowance ends with this one: only an account over
-        # its allowance now can be due a recommendation.
-        if period.over_bytes > 0 and _upgrade_check(service, now=now):
+        if rules.upgrade_may_be_due(service.policy, period) and _upgrade_check(service, now=now):
             recommended += 1
     return {"extra_usage_charges": charged, "upgrade_recommendations": recommended}
 
