@@ -63,6 +63,17 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
     with django_db_blocker.unblock():
         for path in (PLUSNET, PLUGIN):
             catalogue_load(path=path, now=FIXED_NOW)
+    yield
+    # Worker processes and FreeRADIUS started by tests may still hold a session on the test
+    # database; PostgreSQL refuses to drop a database in use, so end them first.
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture
