@@ -13,8 +13,11 @@ from backhaul.rating.engine.fields import (
     iso_seconds_fixed,
     iso_seconds_general,
     normalised,
+    normalised_with_keys,
     number_key,
 )
+from backhaul.rating.engine.kernels import billsec_seconds
+from backhaul.rating.importers import BILLSEC
 from backhaul.rating.rules import normalise_number
 
 OFFSETS = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timedelta(minutes=m))
@@ -102,6 +105,41 @@ number_texts = st.one_of(
 def test_numbers_are_normalised_as_the_reference_does(texts: list[str]) -> None:
     got = normalised(pl.Series(texts, dtype=pl.String)).to_list()
     assert got == [normalise_number(text) for text in texts]
+
+
+@given(st.lists(number_texts, max_size=30))
+def test_keys_read_with_the_numbers_are_the_keys_of_the_normalised_numbers(
+    texts: list[str],
+) -> None:
+    numbers, keys = normalised_with_keys(pl.Series(texts, dtype=pl.String))
+    expected = pl.select(number_key(pl.lit(numbers))).to_series()
+    assert keys.to_list() == expected.to_list()
+
+
+billsec_texts = st.one_of(
+    st.from_regex(r"-?[0-9]{0,12}", fullmatch=True),
+    st.text(alphabet="0123456789 +-.e\u0663", max_size=12),
+    st.text(max_size=14),
+)
+
+
+@given(st.lists(billsec_texts, min_size=1, max_size=30))
+def test_billsec_is_read_as_its_pattern_and_an_integer_cast_say(texts: list[str]) -> None:
+    series = pl.Series(texts, dtype=pl.String)
+    seconds, ok = billsec_seconds(series)
+    whole = series.str.contains(BILLSEC).to_list()
+    assert ok.to_list() == whole
+    assert seconds.to_list() == [
+        int(text) if good else None for text, good in zip(texts, whole, strict=True)
+    ]
+
+
+def test_long_texts_and_nulls_are_read_from_their_buffers() -> None:
+    # Texts over twelve bytes are not inside their Arrow views; a null has no text at all.
+    series = pl.Series(["123456789", "1234567890123", None, "12"], dtype=pl.String)
+    seconds, ok = billsec_seconds(series)
+    assert seconds.to_list() == [123456789, None, None, 12]
+    assert ok.to_list() == [True, False, False, True]
 
 
 def test_a_number_dialled_0044_with_digits_only_is_national() -> None:

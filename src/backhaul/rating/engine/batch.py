@@ -12,7 +12,7 @@ import polars as pl
 import pyarrow as pa
 
 from backhaul.rating import importers
-from backhaul.rating.engine import pricing
+from backhaul.rating.engine import kernels, pricing
 from backhaul.rating.engine.checks import (
     Check,
     CheckSettings,
@@ -23,19 +23,22 @@ from backhaul.rating.engine.checks import (
     record_checks,
     shown,
 )
-from backhaul.rating.engine.fields import KEY_DIGITS, iso_seconds, normalised, number_key
+from backhaul.rating.engine.fields import (
+    KEY_DIGITS,
+    iso_seconds,
+    normalised_with_keys,
+    number_key,
+)
 from backhaul.rating.engine.reading import REJECT_SCHEMA, chunk_frame
-from backhaul.rating.engine.tables import EPOCH_WEEKDAY, IN_MEMORY, CompiledTariff
+from backhaul.rating.engine.tables import CompiledTariff
 from backhaul.rating.importers import (
     ASTERISK,
-    BILLSEC,
     CANONICAL_COLUMNS,
     LOCAL_TIME,
     MAX_LINE_BYTES,
     Chunk,
 )
 from backhaul.rating.rules import Subscribers
-from backhaul.rating.tariff_rules import MINUTES_PER_DAY, MINUTES_PER_WEEK
 
 AlreadyRated = Callable[[pl.Series], pl.Series]
 
@@ -153,11 +156,15 @@ class BatchRater:
     def prepare(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Check, classify and band every record; returns (accepted, rejected)."""
         c = self.c
+        caller, caller_key = normalised_with_keys(frame["caller"])
+        callee, callee_key = normalised_with_keys(frame["callee"])
+        billsec, billsec_ok = kernels.billsec_seconds(frame["billsec"])
         frame = frame.with_columns(
-            normalised(frame["caller"]).alias("caller_n"),
-            normalised(frame["callee"]).alias("callee_n"),
+            caller.alias("caller_n"),
+            callee.alias("callee_n"),
             self._instant(frame).alias("s"),
-            pl.col("billsec").str.contains(BILLSEC).alias("billsec_ok"),
+            billsec_ok.alias("billsec_ok"),
+            billsec.alias("billsec_n"),
             (pl.col("disposition") == importers.ANSWERED).alias("answered"),
             (pl.col("operator_assisted") == "true").alias("op_flag"),
             (pl.col("operator_assisted") == "false").alias("_op_false"),
@@ -169,16 +176,9 @@ class BatchRater:
             )
         if self.keyed:
             frame = frame.with_columns(
-                number_key(pl.col("caller_n")).alias("caller_key"),
-                number_key(pl.col("callee_n")).alias("callee_key"),
+                caller_key.alias("caller_key"), callee_key.alias("callee_key")
             )
-        frame = frame.with_columns(
-            pl.when(pl.col("billsec_ok"))
-            .then(pl.col("billsec").cast(pl.Int64, strict=False))
-            .otherwise(None)
-            .alias("billsec_n"),
-            self._class.alias("class"),
-        )
+        frame = frame.with_columns(self._class.alias("class"))
         if self.plan_code is not None:
             frame = frame.with_columns(
                 pl.lit(self.plan_code, dtype=pl.Int32).alias("plan"),
@@ -318,69 +318,7 @@ class BatchRater:
     def _band(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Billed minutes, the local minute of the week, the clock change a call may span,
         the billing month, and the minutes in each band."""
-        c = self.c
-        starts, offsets = c.transition_starts, c.transition_offsets
-        period = pl.lit(starts).search_sorted(pl.col("s"), side="right").cast(pl.Int64) - 1
-        inclusive = lit_series(
-            [flag for row in c.plan_inclusive for flag in row], pl.Boolean
-        ).gather(pl.col("plan") * len(c.classes) + pl.col("class"))
-        allowance = lit_series(c.plan_allowance, pl.Int64).gather(pl.col("plan"))
-        window = lit_series(c.plan_window, pl.Boolean).gather(pl.col("plan"))
-        free = lit_series(c.free, pl.Boolean).gather(pl.col("class"))
-        month_index = (
-            pl.lit(c.month_starts).search_sorted(pl.col("local_day"), side="right").cast(pl.Int64)
-            - 1
-        )
-        return (
-            frame.lazy()
-            .with_columns(
-                pl.when(pl.col("answered"))
-                .then((pl.col("billsec_n") + 59) // 60)
-                .otherwise(0)
-                .alias("n"),
-                period.alias("_period"),
-                allowance.alias("allowance"),
-                free.alias("_free"),
-                (inclusive & window & ~free).alias("windowed"),
-                inclusive.alias("_inclusive"),
-            )
-            .with_columns(
-                pl.lit(offsets).gather(pl.col("_period")).alias("off0"),
-                pl.lit(offsets).gather(pl.col("_period") + 1).alias("off1"),
-                pl.lit(starts).gather(pl.col("_period") + 1).alias("change"),
-            )
-            .with_columns(
-                (pl.col("s") + pl.col("off0")).alias("local_s"),
-            )
-            .with_columns(
-                (
-                    (pl.col("local_s") // 60 + EPOCH_WEEKDAY * MINUTES_PER_DAY) % MINUTES_PER_WEEK
-                    + MINUTES_PER_WEEK
-                ).alias("w"),
-                pl.min_horizontal(pl.col("n"), (pl.col("change") - pl.col("s") + 59) // 60).alias(
-                    "k"
-                ),
-                ((pl.col("off1") - pl.col("off0")) // 60).alias("delta"),
-                (pl.col("local_s") // 86400).alias("local_day"),
-            )
-            .with_columns(month_index.alias("_month_index"))
-            .with_columns(
-                pricing.range_count(
-                    pl.lit(c.tables), pl.col("family") * c.table_length, pl.lit(0)
-                ).alias("all_packed"),
-                pl.lit(c.month_codes).gather(pl.col("_month_index")).alias("month"),
-                pl.lit(c.month_starts).gather(pl.col("_month_index")).alias("month_day"),
-                (
-                    pl.col("answered")
-                    & (pl.col("n") > 0)
-                    & ~pl.col("_free")
-                    & pl.col("_inclusive")
-                    & (pl.col("allowance") >= 0)
-                ).alias("deferred"),
-            )
-            .drop("_period", "_month_index", "_inclusive", "local_s", "off0", "off1", "change")
-            .collect(engine=IN_MEMORY)
-        )
+        return kernels.band(self.c, frame)
 
     # -- money -------------------------------------------------------------------------------
 

@@ -1,0 +1,694 @@
+"""Per-call arithmetic compiled to machine code: one pass over a batch's columns.
+
+Banding and pricing a call is a few dozen table lookups and integer operations. As Polars
+expressions each of them is a pass over the batch that writes a column; here they are one
+loop per batch (Numba), reading the batch's Arrow buffers and the tariff's tables as
+NumPy arrays without copying them, and writing only the columns that are kept. The loops
+release the interpreter, so the worker threads rate batches side by side.
+
+Each kernel does exactly what the Polars expressions it stands for did (the same tables,
+the same integer formulas, Python's floor division), and the differential tests hold it
+to the plain-Python reference (docs/decisions/0004-compiled-kernels.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+from numba import njit
+
+from backhaul.rating.engine.tables import (
+    EPOCH_WEEKDAY,
+    PENNY_UNITS,
+    PERCENT_SCALE,
+    SLOT_BITS,
+    CompiledTariff,
+)
+from backhaul.rating.tariff_rules import MINUTES_PER_DAY, MINUTES_PER_WEEK
+
+_SLOT_MASK = (1 << SLOT_BITS) - 1
+_VIEW_BYTES = 16  # an Arrow string view: length, then 12 bytes inline or prefix/buffer/offset
+_INLINE = 12
+_ISO_LENGTH = len("2026-03-29T01:30:00+01:00")
+_FIRST_FAST_YEAR, _LAST_FAST_YEAR = 1970, 2100
+_BILLSEC_DIGITS = 9  # importers.BILLSEC
+_PLAIN_DIGITS = 19  # any 19 digits fit in 64 bits
+_0044 = int.from_bytes(b"0044", "little")
+
+
+# --- the tariff as arrays ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TariffArrays:
+    """A compiled tariff's tables as NumPy arrays, as the kernels take them."""
+
+    tables: np.ndarray
+    table_length: int
+    chargeable_base: int
+    transition_starts: np.ndarray
+    transition_offsets: np.ndarray
+    month_starts: np.ndarray
+    month_codes: np.ndarray
+    plan_allowance: np.ndarray
+    plan_window: np.ndarray
+    plan_inclusive: np.ndarray  # plan * classes + class
+    classes: int
+    free: np.ndarray
+    operator: np.ndarray
+    setup_exempt: np.ndarray
+    rates: np.ndarray  # rate row * slots + slot
+    slots: int
+    vat_days: np.ndarray
+    vat_numerators: np.ndarray
+    vat_denominators: np.ndarray
+    setup_units: int
+    admin_multiplier: int
+    rate_clause: np.ndarray
+    class_clause: np.ndarray
+    plan_clause: np.ndarray
+    tariff_clause: int
+    operator_clause: int
+
+
+_ARRAYS: dict[int, tuple[CompiledTariff, TariffArrays]] = {}
+
+
+def tariff_arrays(c: CompiledTariff) -> TariffArrays:
+    """The arrays of `c`, built once per compiled tariff."""
+    found = _ARRAYS.get(id(c))
+    if found is not None and found[0] is c:
+        return found[1]
+    slots = len(c.bands)
+    arrays = TariffArrays(
+        tables=c.tables.to_numpy().astype(np.int64),
+        table_length=c.table_length,
+        chargeable_base=c.chargeable_base,
+        transition_starts=c.transition_starts.to_numpy().astype(np.int64),
+        transition_offsets=c.transition_offsets.to_numpy().astype(np.int64),
+        month_starts=c.month_starts.to_numpy().astype(np.int64),
+        month_codes=c.month_codes.to_numpy().astype(np.int32),
+        plan_allowance=np.array(c.plan_allowance, dtype=np.int64),
+        plan_window=np.array(c.plan_window, dtype=np.bool_),
+        plan_inclusive=np.array([f for row in c.plan_inclusive for f in row], dtype=np.bool_),
+        classes=len(c.classes),
+        free=np.array(c.free, dtype=np.bool_),
+        operator=np.array(c.operator, dtype=np.bool_),
+        setup_exempt=np.array(c.setup_exempt, dtype=np.bool_),
+        rates=np.array([row[i] for row in c.rates for i in range(slots)], dtype=np.int64),
+        slots=slots,
+        vat_days=c.vat_days.to_numpy().astype(np.int64),
+        vat_numerators=c.vat_numerators.to_numpy().astype(np.int64),
+        vat_denominators=c.vat_denominators.to_numpy().astype(np.int64),
+        setup_units=c.setup_units,
+        admin_multiplier=c.admin_multiplier,
+        rate_clause=np.array(c.rate_clause, dtype=np.int32),
+        class_clause=np.array(c.class_clause, dtype=np.int32),
+        plan_clause=np.array(c.plan_clause, dtype=np.int32),
+        tariff_clause=c.tariff_clause,
+        operator_clause=c.operator_clause,
+    )
+    arrays = TariffArrays(
+        **{
+            name: _fixed(value) if isinstance(value, np.ndarray) else value
+            for name, value in vars(arrays).items()
+        }
+    )
+    if len(_ARRAYS) > 8:
+        _ARRAYS.clear()
+    _ARRAYS[id(c)] = (c, arrays)
+    return arrays
+
+
+def _fixed(values: np.ndarray) -> np.ndarray:
+    """`values` as a contiguous read-only array.
+
+    A kernel is compiled once for each combination of argument types, and whether an array
+    may be written is part of its type: NumPy views of Polars' buffers are read-only and
+    copies are not, so every argument is made read-only and each kernel has one version.
+    """
+    values = np.ascontiguousarray(values)
+    if values.flags.writeable:
+        values = values.view()
+        values.flags.writeable = False
+    return values
+
+
+def _ints(series: pl.Series) -> np.ndarray:
+    return _fixed(series.cast(pl.Int64).to_numpy())
+
+
+def _int32s(series: pl.Series) -> np.ndarray:
+    return _fixed(series.cast(pl.Int32).to_numpy())
+
+
+def _flags(series: pl.Series) -> np.ndarray:
+    return _fixed(series.to_numpy().astype(np.bool_, copy=False))
+
+
+# --- times -----------------------------------------------------------------------------------
+
+
+def string_views(series: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A string column's Arrow buffers as NumPy arrays, without copying the views.
+
+    Returns (views, data, buffer starts, valid): the views are 16 bytes each, one after
+    another; a string of up to 12 bytes is inside its view, a longer one in data buffer
+    ``view[8:12]`` at offset ``view[12:16]``. The data buffers are joined into one array,
+    and ``buffer starts`` says where each begins.
+
+    The kernels index these arrays directly: a slice of an array costs a reference count
+    in compiled code, more than reading the few bytes of a field.
+    """
+    array = series.rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not pa.types.is_string_view(array.type):
+        array = array.cast(pa.string_view())
+    buffers = array.buffers()
+    size = len(array)
+    views = np.frombuffer(buffers[1], dtype=np.uint8)[
+        array.offset * _VIEW_BYTES : (array.offset + size) * _VIEW_BYTES
+    ]
+    parts = [np.frombuffer(b, dtype=np.uint8) for b in buffers[2:] if b is not None]
+    starts = np.zeros(len(parts) + 1, dtype=np.int64)
+    if parts:
+        starts[1:] = np.cumsum([len(p) for p in parts])
+    if len(parts) == 1:
+        data = parts[0]
+    else:
+        data = np.concatenate(parts) if parts else np.zeros(1, dtype=np.uint8)
+    valid = (
+        np.ones(size, dtype=np.bool_)
+        if array.null_count == 0
+        else np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
+    )
+    return _fixed(views), _fixed(data), _fixed(starts), _fixed(valid)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word(buffer: np.ndarray, at: int) -> int:
+    """The little-endian 32-bit unsigned integer at `at`."""
+    return (
+        np.int64(buffer[at])
+        | (np.int64(buffer[at + 1]) << 8)
+        | (np.int64(buffer[at + 2]) << 16)
+        | (np.int64(buffer[at + 3]) << 24)
+    )
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _located(views: np.ndarray, starts: np.ndarray, row: int) -> tuple[bool, int, int]:
+    """Where string `row` is: (inside its view?, position of its first byte, length)."""
+    at = row * _VIEW_BYTES
+    length = _word(views, at)
+    if length <= _INLINE:
+        return True, at + 4, length
+    return False, starts[_word(views, at + 8)] + _word(views, at + 12), length
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _digits_value(buffer: np.ndarray, at: int, length: int) -> int:
+    """The value of `length` ASCII digits at `at`, or -1 if any byte is not a digit."""
+    value = 0
+    for position in range(at, at + length):
+        digit = _digit(buffer[position])
+        if digit < 0:
+            return -1
+        value = value * 10 + digit
+    return value
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _digit(byte: int) -> int:
+    """The digit a byte stands for, or -1."""
+    value = np.int64(byte) - 48
+    return value if 0 <= value <= 9 else -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _two(data: np.ndarray, at: int) -> int:
+    high, low = _digit(data[at]), _digit(data[at + 1])
+    return -1 if high < 0 or low < 0 else high * 10 + low
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    shifted = month + 9 if month <= 2 else month - 3
+    day_of_year = (153 * shifted + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _month_length(year: int, month: int) -> int:
+    if month == 2:
+        leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0
+        return 29 if leap else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+@njit(cache=True, nogil=True)
+def _iso_seconds_kernel(
+    views: np.ndarray, data: np.ndarray, starts: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    size = valid.shape[0]
+    seconds = np.zeros(size, dtype=np.int64)
+    ok = np.zeros(size, dtype=np.bool_)
+    for row in range(size):
+        if not valid[row]:
+            continue
+        inline, at, length = _located(views, starts, row)
+        if inline or length != _ISO_LENGTH:
+            continue
+        text = data
+        if (
+            text[at + 4] != 45  # -
+            or text[at + 7] != 45
+            or text[at + 10] != 84  # T
+            or text[at + 13] != 58  # :
+            or text[at + 16] != 58
+            or text[at + 22] != 58
+            or text[at + 24] != 48  # the offset in whole tens of minutes
+            or (text[at + 19] != 43 and text[at + 19] != 45)  # + or -
+        ):
+            continue
+        century, years = _two(text, at), _two(text, at + 2)
+        month, day = _two(text, at + 5), _two(text, at + 8)
+        hour, minute, second = _two(text, at + 11), _two(text, at + 14), _two(text, at + 17)
+        offset_hours, offset_tens = _two(text, at + 20), _digit(text[at + 23])
+        if min(century, years, month, day, hour, minute, second, offset_hours, offset_tens) < 0:
+            continue
+        year = century * 100 + years
+        if not (_FIRST_FAST_YEAR <= year <= _LAST_FAST_YEAR and 1 <= month <= 12):
+            continue
+        if not (1 <= day <= _month_length(year, month)):
+            continue
+        if hour > 23 or minute > 59 or second > 59 or offset_hours > 23 or offset_tens > 5:
+            continue
+        offset = offset_hours * 3600 + offset_tens * 600
+        if text[at + 19] == 45:
+            offset = -offset
+        seconds[row] = (
+            _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
+        )
+        ok[row] = True
+    return seconds, ok
+
+
+def iso_seconds_fixed(series: pl.Series) -> pl.Series:
+    """Unix seconds of ``YYYY-MM-DDTHH:MM:SS+hh:m0``, the usual form; null for any other
+    text (which then goes to the general parser)."""
+    seconds, ok = _iso_seconds_kernel(*string_views(series))
+    return pl.Series(series.name, seconds).zip_with(
+        pl.Series(ok), pl.Series([None], dtype=pl.Int64)
+    )
+
+
+# --- durations and numbers -------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _billsec_kernel(
+    views: np.ndarray, data: np.ndarray, starts: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    size = valid.shape[0]
+    values = np.zeros(size, dtype=np.int64)
+    ok = np.zeros(size, dtype=np.bool_)
+    for row in range(size):
+        if not valid[row]:
+            continue
+        inline, at, length = _located(views, starts, row)
+        if not 1 <= length <= _BILLSEC_DIGITS:
+            continue
+        value = _digits_value(views if inline else data, at, length)
+        if value >= 0:
+            values[row] = value
+            ok[row] = True
+    return values, ok
+
+
+def billsec_seconds(series: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """``billsec`` as seconds where it is 1 to 9 digits (``importers.BILLSEC``), else null;
+    and whether it is."""
+    values, ok = _billsec_kernel(*string_views(series))
+    flags = pl.Series(ok)
+    return pl.Series(values).zip_with(flags, pl.Series([None], dtype=pl.Int64)), flags
+
+
+@njit(cache=True, nogil=True)
+def _number_kernel(
+    views: np.ndarray, data: np.ndarray, starts: np.ndarray, valid: np.ndarray, key_digits: int
+) -> tuple[np.ndarray, np.ndarray]:
+    size = valid.shape[0]
+    keys = np.full(size, -1, dtype=np.int64)
+    plain = np.zeros(size, dtype=np.bool_)
+    for row in range(size):
+        if not valid[row]:
+            continue
+        inline, at, length = _located(views, starts, row)
+        if not 1 <= length <= _PLAIN_DIGITS:
+            continue
+        text = views if inline else data
+        if length >= 4 and _word(text, at) == _0044:
+            continue  # 0044...: rewritten to national form elsewhere
+        value = _digits_value(text, at, length)
+        if value < 0:
+            continue
+        plain[row] = True
+        if length <= key_digits:
+            keys[row] = value * 32 + length
+    return plain, keys
+
+
+def plain_numbers(series: pl.Series, key_digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which numbers are digits only (1 to 19 of them, not starting ``0044``), and for those
+    of up to `key_digits` digits the integer key ``value * 32 + length`` (else -1)."""
+    return _number_kernel(*string_views(series), key_digits)
+
+
+# --- bands -----------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _range_count(
+    tables: np.ndarray, base: int, w: int, n: int, k: int, delta: int, start: int
+) -> int:
+    """Packed band counts of the minutes [start, n) of a call (see pricing.range_count)."""
+    before = tables[base + w + min(n, k)] - tables[base + w + min(start, k)]
+    after_from = max(start, k)
+    after = tables[base + w + delta + max(n, after_from)] - tables[base + w + delta + after_from]
+    return before + after
+
+
+@njit(cache=True, nogil=True)
+def _band_kernel(
+    s: np.ndarray,
+    answered: np.ndarray,
+    billsec: np.ndarray,
+    plan: np.ndarray,
+    klass: np.ndarray,
+    family: np.ndarray,
+    tables: np.ndarray,
+    table_length: int,
+    transition_starts: np.ndarray,
+    transition_offsets: np.ndarray,
+    month_starts: np.ndarray,
+    month_codes: np.ndarray,
+    plan_allowance: np.ndarray,
+    plan_window: np.ndarray,
+    plan_inclusive: np.ndarray,
+    classes: int,
+    free: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    size = s.shape[0]
+    n_out = np.empty(size, dtype=np.int64)
+    allowance_out = np.empty(size, dtype=np.int64)
+    free_out = np.empty(size, dtype=np.bool_)
+    windowed_out = np.empty(size, dtype=np.bool_)
+    w_out = np.empty(size, dtype=np.int64)
+    k_out = np.empty(size, dtype=np.int64)
+    delta_out = np.empty(size, dtype=np.int64)
+    day_out = np.empty(size, dtype=np.int64)
+    packed_out = np.empty(size, dtype=np.int64)
+    month_out = np.empty(size, dtype=np.int32)
+    month_day_out = np.empty(size, dtype=np.int64)
+    deferred_out = np.empty(size, dtype=np.bool_)
+    for row in range(size):
+        second = s[row]
+        period = np.searchsorted(transition_starts, second, side="right") - 1
+        off0 = transition_offsets[period]
+        off1 = transition_offsets[period + 1]
+        change = transition_starts[period + 1]
+        local = second + off0
+        n = (billsec[row] + 59) // 60 if answered[row] else 0
+        w = (local // 60 + EPOCH_WEEKDAY * MINUTES_PER_DAY) % MINUTES_PER_WEEK + MINUTES_PER_WEEK
+        k = min(n, (change - second + 59) // 60)
+        delta = (off1 - off0) // 60
+        day = local // 86400
+        month_index = np.searchsorted(month_starts, day, side="right") - 1
+        p, c = plan[row], klass[row]
+        is_free = free[c]
+        inclusive = plan_inclusive[p * classes + c]
+        allowance = plan_allowance[p]
+        n_out[row] = n
+        allowance_out[row] = allowance
+        free_out[row] = is_free
+        windowed_out[row] = inclusive and plan_window[p] and not is_free
+        w_out[row] = w
+        k_out[row] = k
+        delta_out[row] = delta
+        day_out[row] = day
+        packed_out[row] = _range_count(tables, family[row] * table_length, w, n, k, delta, 0)
+        month_out[row] = month_codes[month_index]
+        month_day_out[row] = month_starts[month_index]
+        deferred_out[row] = answered[row] and n > 0 and not is_free and inclusive and allowance >= 0
+    return (
+        n_out,
+        allowance_out,
+        free_out,
+        windowed_out,
+        w_out,
+        k_out,
+        delta_out,
+        day_out,
+        packed_out,
+        month_out,
+        month_day_out,
+        deferred_out,
+    )
+
+
+BAND_COLUMNS = (
+    "n",
+    "allowance",
+    "_free",
+    "windowed",
+    "w",
+    "k",
+    "delta",
+    "local_day",
+    "all_packed",
+    "month",
+    "month_day",
+    "deferred",
+)
+
+
+def band(c: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
+    """Billed minutes, the local minute of the week, the clock change a call may span, the
+    billing month and the minutes in each band (packed), for accepted records."""
+    t = tariff_arrays(c)
+    columns = _band_kernel(
+        _ints(frame["s"]),
+        _flags(frame["answered"]),
+        _ints(frame["billsec_n"]),
+        _int32s(frame["plan"]),
+        _int32s(frame["class"]),
+        _int32s(frame["family"]),
+        t.tables,
+        t.table_length,
+        t.transition_starts,
+        t.transition_offsets,
+        t.month_starts,
+        t.month_codes,
+        t.plan_allowance,
+        t.plan_window,
+        t.plan_inclusive,
+        t.classes,
+        t.free,
+    )
+    return frame.with_columns(
+        pl.Series(name, values) for name, values in zip(BAND_COLUMNS, columns, strict=True)
+    )
+
+
+# --- money -----------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _charge_kernel(
+    windowed: np.ndarray,
+    plan: np.ndarray,
+    family: np.ndarray,
+    covered: np.ndarray,
+    all_packed: np.ndarray,
+    n_minutes: np.ndarray,
+    w_minute: np.ndarray,
+    k_minutes: np.ndarray,
+    delta_minutes: np.ndarray,
+    is_free: np.ndarray,
+    op_flag: np.ndarray,
+    klass: np.ndarray,
+    rate_row: np.ndarray,
+    local_day: np.ndarray,
+    tables: np.ndarray,
+    table_length: int,
+    chargeable_base: int,
+    operator: np.ndarray,
+    setup_exempt: np.ndarray,
+    rates: np.ndarray,
+    slots: int,
+    vat_days: np.ndarray,
+    vat_numerators: np.ndarray,
+    vat_denominators: np.ndarray,
+    setup_units: int,
+    admin_multiplier: int,
+    rate_clause: np.ndarray,
+    class_clause: np.ndarray,
+    plan_clause: np.ndarray,
+    tariff_clause: int,
+    operator_clause: int,
+) -> tuple[np.ndarray, ...]:
+    size = windowed.shape[0]
+    minutes = np.empty((slots, size), dtype=np.int64)
+    charged = np.empty((slots, size), dtype=np.int64)
+    covered_out = np.empty(size, dtype=np.int64)
+    operator_out = np.empty(size, dtype=np.bool_)
+    inclusive_out = np.empty(size, dtype=np.bool_)
+    setup_out = np.empty(size, dtype=np.int64)
+    ex_out = np.empty(size, dtype=np.int64)
+    inc_out = np.empty(size, dtype=np.int64)
+    clause_out = np.empty(size, dtype=np.int32)
+    for row in range(size):
+        n = n_minutes[row]
+        c = klass[row]
+        if windowed[row]:
+            base = plan[row] * table_length + chargeable_base
+        else:
+            base = family[row] * table_length
+        if is_free[row]:
+            chargeable = 0
+        else:
+            chargeable = _range_count(
+                tables, base, w_minute[row], n, k_minutes[row], delta_minutes[row], covered[row]
+            )
+        packed = all_packed[row]
+        charged_total = 0
+        minute_units = 0
+        rate_base = rate_row[row] * slots
+        for slot in range(slots):
+            shift = SLOT_BITS * slot
+            minutes[slot, row] = (packed >> shift) & _SLOT_MASK
+            count = (chargeable >> shift) & _SLOT_MASK
+            charged[slot, row] = count
+            charged_total += count
+            minute_units += count * rates[rate_base + slot]
+        covered_out[row] = n - charged_total if windowed[row] else covered[row]
+        billed = n > 0
+        operator_call = op_flag[row] or operator[c]
+        inclusive = billed and charged_total == 0
+        payable = billed and not inclusive
+        with_setup = payable and not setup_exempt[c]
+        setup = setup_units if with_setup else 0
+        multiplier = admin_multiplier if operator_call else PERCENT_SCALE
+        exact = (minute_units + setup) * multiplier
+        ex = (exact + PENNY_UNITS - 1) // PENNY_UNITS if payable else 0
+        vat_index = np.searchsorted(vat_days, local_day[row], side="right") - 1
+        numerator, denominator = vat_numerators[vat_index], vat_denominators[vat_index]
+        operator_out[row] = operator_call
+        inclusive_out[row] = inclusive
+        setup_out[row] = setup_units // 10_000 if with_setup else 0
+        ex_out[row] = ex
+        inc_out[row] = (ex * (denominator + numerator) + denominator - 1) // denominator
+        if not billed:
+            clause_out[row] = tariff_clause
+        elif is_free[row]:
+            clause_out[row] = class_clause[c]
+        elif inclusive:
+            clause_out[row] = plan_clause[plan[row]]
+        elif operator_call:
+            clause_out[row] = operator_clause
+        else:
+            clause_out[row] = rate_clause[rate_row[row]]
+    return (
+        minutes,
+        charged,
+        covered_out,
+        operator_out,
+        inclusive_out,
+        setup_out,
+        ex_out,
+        inc_out,
+        clause_out,
+    )
+
+
+def charge(c: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
+    """Price banded rows; `covered` must be set (0 except for allowance rows)."""
+    t = tariff_arrays(c)
+    minutes, charged, covered, operator, inclusive, setup, ex, inc, clause = _charge_kernel(
+        _flags(frame["windowed"]),
+        _int32s(frame["plan"]),
+        _int32s(frame["family"]),
+        _ints(frame["covered"].fill_null(0)),
+        _ints(frame["all_packed"]),
+        _ints(frame["n"]),
+        _ints(frame["w"]),
+        _ints(frame["k"]),
+        _ints(frame["delta"]),
+        _flags(frame["_free"]),
+        _flags(frame["op_flag"]),
+        _int32s(frame["class"]),
+        _int32s(frame["rate_row"]),
+        _ints(frame["local_day"]),
+        t.tables,
+        t.table_length,
+        t.chargeable_base,
+        t.operator,
+        t.setup_exempt,
+        t.rates,
+        t.slots,
+        t.vat_days,
+        t.vat_numerators,
+        t.vat_denominators,
+        t.setup_units,
+        t.admin_multiplier,
+        t.rate_clause,
+        t.class_clause,
+        t.plan_clause,
+        t.tariff_clause,
+        t.operator_clause,
+    )
+    return frame.with_columns(
+        *[pl.Series(f"minutes_{name}", minutes[i]) for i, name in enumerate(c.bands)],
+        *[pl.Series(f"_charged_{i}", charged[i]) for i in range(len(c.bands))],
+        pl.Series("covered", covered),
+        pl.Series("operator_assisted_call", operator),
+        pl.Series("inclusive", inclusive),
+        pl.Series("setup_pence", setup),
+        pl.Series("ex_pence", ex),
+        pl.Series("inc_pence", inc),
+        pl.Series("clause_code", clause),
+    )
+
+
+def warm(c: CompiledTariff) -> None:
+    """Load (or, the first time on a machine, compile and store) every kernel, on one
+    made-up call. A run does this anyway on its first batch; a benchmark does it first."""
+    frame = pl.DataFrame(
+        {"text": ["2026-03-29T01:30:00+01:00"], "number": ["01142000001"], "billsec": ["61"]}
+    )
+    iso_seconds_fixed(frame["text"])
+    plain_numbers(frame["number"], 17)
+    billsec_seconds(frame["billsec"])
+    calls = pl.DataFrame(
+        {
+            "s": [1774744200],
+            "answered": [True],
+            "billsec_n": [61],
+            "plan": [0],
+            "class": [0],
+            "family": [c.plan_family[0]],
+            "op_flag": [False],
+        }
+    ).with_columns(pl.col("plan", "class", "family").cast(pl.Int32))
+    banded = band(c, calls.with_columns(rate_row=pl.col("family") * len(c.classes)))
+    charge(c, banded.with_columns(covered=pl.lit(0, dtype=pl.Int64)))
