@@ -16,8 +16,8 @@ from backhaul.rating.engine.fields import (
     normalised_with_keys,
     number_key,
 )
-from backhaul.rating.engine.kernels import billsec_seconds
-from backhaul.rating.importers import BILLSEC
+from backhaul.rating.engine.kernels import billsec_seconds, call_id_bad
+from backhaul.rating.importers import BILLSEC, CALL_ID, CALL_ID_MAX_CHARACTERS
 from backhaul.rating.rules import normalise_number
 
 OFFSETS = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timedelta(minutes=m))
@@ -150,3 +150,16 @@ def test_a_number_dialled_0044_with_digits_only_is_national() -> None:
         "01132345678",
         "0033123",
     ]
+
+
+call_ids = st.one_of(
+    st.text(max_size=120),
+    st.text(alphabet="ab\u00e9\u20ac\U0001f600\x00\x1f\x7f\x80", min_size=95, max_size=105),
+)
+
+
+@given(st.lists(call_ids, min_size=1, max_size=30))
+def test_call_ids_are_refused_as_the_pattern_says(texts: list[str]) -> None:
+    series = pl.Series(texts, dtype=pl.String)
+    got = call_id_bad(series, CALL_ID_MAX_CHARACTERS).to_list()
+    assert got == (~series.str.contains(CALL_ID)).to_list()

@@ -18,6 +18,7 @@ from backhaul.rating.engine.checks import (
     CheckSettings,
     RepeatedIds,
     any_failure,
+    check_columns,
     first_failures,
     lit_series,
     record_checks,
@@ -198,8 +199,12 @@ class BatchRater:
             checks = self._checks[flags_lowercase] = record_checks(
                 self.settings, flags_lowercase=flags_lowercase
             )
-        frame = frame.with_columns(
-            family.alias("family"), (family * len(c.classes) + pl.col("class")).alias("rate_row")
+        frame = check_columns(
+            self.settings,
+            frame.with_columns(
+                family.alias("family"),
+                (family * len(c.classes) + pl.col("class")).alias("rate_row"),
+            ),
         )
         failed = frame.select(any_failure(checks)).to_series()
         duplicate, before = self._deduplicate(frame, ~failed)

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from backhaul.rating.engine import kernels
 from backhaul.rating.engine.tables import (
     END_SECOND,
     FIRST_SECOND,
@@ -23,7 +24,6 @@ from backhaul.rating.engine.tables import (
     CompiledTariff,
 )
 from backhaul.rating.importers import (
-    CALL_ID_CONTROL,
     CALL_ID_MAX_CHARACTERS,
     CANONICAL,
     DISPOSITIONS,
@@ -85,20 +85,13 @@ def record_checks(settings: CheckSettings, *, flags_lowercase: bool = False) -> 
         if canonical
         else f"answer: not a valid {zone_name} time: "
     )
-    plan_max = lit_series(c.plan_max_call, pl.Int64).gather(pl.col("plan"))
-    exempt = lit_series(c.max_exempt, pl.Boolean).gather(pl.col("class"))
-    free = lit_series(c.free, pl.Boolean).gather(pl.col("class"))
-    has_rate = lit_series(c.has_rate, pl.Boolean).gather(pl.col("rate_row"))
     family_name = lit_series(c.families, pl.String).gather(pl.col("family"))
     class_name = lit_series(c.classes, pl.String).gather(pl.col("class"))
-    answered = pl.col("answered")
     record_limit = c.tariff.max_record_minutes
     never = pl.lit(False)
     return [
         Check(
-            # importers.CALL_ID, tested as its two parts (a regex scan is the slower way)
-            pl.col("call_id").str.contains(CALL_ID_CONTROL)
-            | ~pl.col("call_id").str.len_chars().is_between(1, CALL_ID_MAX_CHARACTERS),
+            pl.col("_call_id_bad"),  # importers.CALL_ID (see check_columns)
             pl.concat_str([pl.lit("call_id: not a call id: "), shown("call_id")]),
         ),
         Check(
@@ -152,13 +145,13 @@ def record_checks(settings: CheckSettings, *, flags_lowercase: bool = False) -> 
         ),
         *([] if settings.what_if else _who_checks(c, settings.line_accounts)),
         Check(
-            ~free & ~has_rate,
+            pl.col("_no_rate"),
             pl.concat_str(
                 [pl.lit("callee: no rate for "), class_name, pl.lit(" calls on "), family_name]
             ),
         ),
         Check(
-            answered & (pl.col("billsec_n") > record_limit * 60),
+            pl.col("_too_long"),
             pl.concat_str(
                 [
                     pl.lit("billsec: "),
@@ -168,7 +161,7 @@ def record_checks(settings: CheckSettings, *, flags_lowercase: bool = False) -> 
             ),
         ),
         Check(
-            answered & (plan_max > 0) & ~exempt & (pl.col("billsec_n") > plan_max),
+            pl.col("_over_plan_max"),
             pl.concat_str(
                 [
                     pl.lit("billsec: "),
@@ -241,6 +234,26 @@ def _who_checks(c: CompiledTariff, line_accounts: pl.Series) -> list[Check]:
             ),
         ),
     ]
+
+
+def check_columns(settings: CheckSettings, frame: pl.DataFrame) -> pl.DataFrame:
+    """The columns some checks test, worked out by compiled loops (one pass each instead of
+    a regular expression and several lookups per record):
+
+    - ``_call_id_bad``: ``importers.CALL_ID`` fails: a control character, or not 1 to
+      ``CALL_ID_MAX_CHARACTERS`` characters;
+    - ``_no_rate``: the call's class is neither free nor rated on its plan's family;
+    - ``_too_long``: answered and longer than any call accepted;
+    - ``_over_plan_max``: answered and over its plan's maximum call, for a class that is not
+      exempt.
+    """
+    no_rate, too_long, over_plan = kernels.tariff_checks(settings.compiled, frame)
+    return frame.with_columns(
+        kernels.call_id_bad(frame["call_id"], CALL_ID_MAX_CHARACTERS).alias("_call_id_bad"),
+        no_rate.alias("_no_rate"),
+        too_long.alias("_too_long"),
+        over_plan.alias("_over_plan_max"),
+    )
 
 
 def any_failure(checks: list[Check]) -> pl.Expr:

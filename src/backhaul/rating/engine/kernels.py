@@ -374,6 +374,90 @@ def plain_numbers(series: pl.Series, key_digits: int) -> tuple[np.ndarray, np.nd
     return _number_kernel(*string_views(series), key_digits)
 
 
+# --- checks ----------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _call_id_kernel(
+    views: np.ndarray, data: np.ndarray, starts: np.ndarray, valid: np.ndarray, most: int
+) -> np.ndarray:
+    size = valid.shape[0]
+    bad = np.zeros(size, dtype=np.bool_)
+    for row in range(size):
+        if not valid[row]:
+            continue
+        inline, at, length = _located(views, starts, row)
+        text = views if inline else data
+        characters = 0
+        control = False
+        for position in range(at, at + length):
+            byte = text[position]
+            if byte < 0x20 or byte == 0x7F:
+                control = True
+                break
+            characters += (byte & 0xC0) != 0x80  # not a UTF-8 continuation byte
+        bad[row] = control or not 1 <= characters <= most
+    return bad
+
+
+def call_id_bad(series: pl.Series, most: int) -> pl.Series:
+    """Call ids with a control character, or not 1 to `most` characters (``importers.CALL_ID``);
+    null where the id is null."""
+    views, data, starts, valid = string_views(series)
+    bad = pl.Series(_call_id_kernel(views, data, starts, valid, most))
+    return bad if series.null_count() == 0 else bad.zip_with(pl.Series(valid), None)
+
+
+@njit(cache=True, nogil=True)
+def _tariff_checks_kernel(
+    plan: np.ndarray,
+    klass: np.ndarray,
+    billsec: np.ndarray,
+    answered: np.ndarray,
+    free: np.ndarray,
+    has_rate: np.ndarray,
+    plan_family: np.ndarray,
+    classes: int,
+    record_seconds: int,
+    plan_max_call: np.ndarray,
+    max_exempt: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    size = plan.shape[0]
+    no_rate = np.zeros(size, dtype=np.bool_)
+    too_long = np.zeros(size, dtype=np.bool_)
+    over_plan = np.zeros(size, dtype=np.bool_)
+    for row in range(size):
+        p, c, seconds = plan[row], klass[row], billsec[row]
+        long_answered = answered[row] and seconds >= 0
+        too_long[row] = long_answered and seconds > record_seconds
+        if c < 0 or p < 0:
+            continue
+        no_rate[row] = not free[c] and not has_rate[plan_family[p] * classes + c]
+        most = plan_max_call[p]
+        over_plan[row] = long_answered and most > 0 and not max_exempt[c] and seconds > most
+    return no_rate, too_long, over_plan
+
+
+def tariff_checks(c: CompiledTariff, frame: pl.DataFrame) -> tuple[pl.Series, ...]:
+    """Per record: no rate for its class on its plan's family; answered and longer than any
+    call accepted; answered and over its plan's maximum call (classes exempt aside). False
+    where a field they need is missing (other checks reject those records)."""
+    flags = _tariff_checks_kernel(
+        _fixed(frame["plan"].fill_null(-1).cast(pl.Int32).to_numpy()),
+        _fixed(frame["class"].fill_null(-1).cast(pl.Int32).to_numpy()),
+        _fixed(frame["billsec_n"].fill_null(-1).cast(pl.Int64).to_numpy()),
+        _flags(frame["answered"].fill_null(False)),
+        _fixed(np.array(c.free, dtype=np.bool_)),
+        _fixed(np.array(c.has_rate, dtype=np.bool_)),
+        _fixed(np.array(c.plan_family, dtype=np.int32)),
+        len(c.classes),
+        c.tariff.max_record_minutes * 60,
+        _fixed(np.array(c.plan_max_call, dtype=np.int64)),
+        _fixed(np.array(c.max_exempt, dtype=np.bool_)),
+    )
+    return tuple(pl.Series(values) for values in flags)
+
+
 # --- bands -----------------------------------------------------------------------------------
 
 

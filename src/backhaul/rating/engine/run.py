@@ -219,7 +219,12 @@ def _rate_batch(
 
 def _rate_deferred(rater: BatchRater, totals: Totals, spill: Path, covered: pl.DataFrame) -> _Batch:
     """Price calls set aside for their allowance, now that the minutes covered are known."""
-    priced = rater.charge(pl.read_parquet(spill).join(covered, on="line", how="left"))
+    calls = pl.read_parquet(spill)
+    if calls["line"].equals(covered["line"]):  # the same calls in the same order
+        calls = calls.with_columns(covered["covered"])
+    else:
+        calls = calls.join(covered, on="line", how="left")
+    priced = rater.charge(calls)
     rejects = empty_rejects()
     return _Batch(0, rater.output(priced), rejects, totals.summarise(priced, rejects))
 
@@ -353,40 +358,67 @@ def _run(
     return result
 
 
+#: Bits of the packed allowance sort key (:func:`_allowance_cover`): the caller's account,
+#: plan and month above, seconds into the month below.
+_PLAN_BITS, _MONTH_BITS, _SECOND_BITS = 6, 12, 22
+_GROUP_LIMIT = 1 << (63 - _SECOND_BITS)
+_FIRST_MONTH = 1969 * 12  # month codes are yyyymm from 1969 (tables.month_codes)
+
+
 def _allowance_cover(files: list[Path], allowance_used: AllowanceUsed | None) -> pl.DataFrame:
     """Covered minutes of each allowance call: the allowance used in call order.
 
     plusnet-business/broadband-phone-charges#6(b), 6(c): per account, plan and billing
     month; a call takes what is left of the allowance when it starts.
 
-    Each (account, plan, month) becomes one integer, the calls are sorted by it and by
-    time, and the minutes used before each call are a running sum less the running sum at
-    the start of its group (no hash grouping).
+    Each call gets one 64-bit sort key: its account, plan and month above, its seconds
+    since two days before the month began below (under 2**22). A stable sort by that key
+    puts the calls of each group together in time order (equal times in line order, as
+    they were read), the minutes used before each call are a running sum less the running
+    sum at the start of its group, and the result goes back to line order by position.
     """
     group = ["account_key", "plan", "month"]
     calls = (
         pl.scan_parquet(files)
-        .select(*group, "s", "line", "n", "allowance")
+        .select(*group, "account_index", "month_day", "s", "line", "n", "allowance")
         .collect(engine=IN_MEMORY)
     )
-    groups = calls.select(group).unique().with_row_index("_group")
-    if allowance_used is not None and groups.height:
-        used = allowance_used(groups.select(group))
-        groups = groups.join(used, on=group, how="left")
-    else:
-        groups = groups.with_columns(pl.lit(0, dtype=pl.Int64).alias("used"))
+    if calls.height == 0:
+        return pl.DataFrame(schema={"line": pl.Int64, "covered": pl.Int64})
+    who = pl.col("account_index").cast(pl.Int64)
+    if calls["account_index"].null_count() or calls["account_index"].max() >= _largest_who():
+        who = pl.col("account_key").rank("dense").cast(pl.Int64)  # a tariff what-if
+    month = pl.col("month") // 100 * 12 + pl.col("month") % 100 - _FIRST_MONTH
+    group_key = (who * (1 << _PLAN_BITS) + pl.col("plan")) * (1 << _MONTH_BITS) + month
+    second = pl.col("s") - (pl.col("month_day") - 2) * 86_400
     ordered = (
-        calls.join(groups, on=group, how="left")
-        .select("_group", "s", "line", "n", "allowance", pl.col("used").fill_null(0))
-        .sort(["_group", "s", "line"])
+        calls.with_row_index("_row")
+        .with_columns(group_key.alias("_group"))
+        .with_columns((pl.col("_group") * (1 << _SECOND_BITS) + second).alias("_key"))
+        .sort("_key", maintain_order=True)
     )
-    running = pl.col("n").cum_sum() - pl.col("n")  # minutes of every call before this one
     first = pl.col("_group") != pl.col("_group").shift(1, fill_value=-1)
+    ordered = ordered.with_columns((first.cum_sum() - 1).alias("_number"))
+    if allowance_used is not None:
+        groups = ordered.filter(first).select(*group)
+        used = groups.join(allowance_used(groups), on=group, how="left", maintain_order="left")
+        spent = used["used"].fill_null(0).cast(pl.Int64)
+    else:
+        spent = pl.Series("used", [], dtype=pl.Int64)
+    running = pl.col("n").cum_sum() - pl.col("n")  # minutes of every call before this one
     before = running - pl.when(first).then(running).otherwise(None).forward_fill()
-    remaining = (pl.col("allowance") - pl.col("used") - before).clip(0, None)
-    return ordered.select(
-        "line", pl.min_horizontal(remaining, pl.col("n")).cast(pl.Int64).alias("covered")
-    ).sort("line")
+    used_before = pl.lit(spent).gather(pl.col("_number")) if spent.len() else pl.lit(0)
+    remaining = (pl.col("allowance") - used_before - before).clip(0, None)
+    covered = ordered.select(
+        "_row", pl.min_horizontal(remaining, pl.col("n")).cast(pl.Int64).alias("covered")
+    )
+    values = pl.zeros(calls.height, dtype=pl.Int64, eager=True).alias("covered")
+    return calls.select("line").with_columns(values.scatter(covered["_row"], covered["covered"]))
+
+
+def _largest_who() -> int:
+    """Account positions from this one on do not fit the packed key."""
+    return _GROUP_LIMIT >> (_PLAN_BITS + _MONTH_BITS)
 
 
 def check_file(path: Path, fmt: str) -> None:
