@@ -21,7 +21,9 @@ import pyarrow as pa
 from numba import njit
 
 from backhaul.rating.engine.tables import (
+    END_SECOND,
     EPOCH_WEEKDAY,
+    FIRST_SECOND,
     PENNY_UNITS,
     PERCENT_SCALE,
     SLOT_BITS,
@@ -53,6 +55,9 @@ class TariffArrays:
     transition_offsets: np.ndarray
     month_starts: np.ndarray
     month_codes: np.ndarray
+    first_day: int  # the day (since 1970-01-01) of the first entry of the two day tables
+    day_period: np.ndarray  # the offset period in force as each UTC day begins
+    day_month: np.ndarray  # the month (index into month_starts) of each local day
     plan_allowance: np.ndarray
     plan_window: np.ndarray
     plan_inclusive: np.ndarray  # plan * classes + class
@@ -83,14 +88,22 @@ def tariff_arrays(c: CompiledTariff) -> TariffArrays:
     if found is not None and found[0] is c:
         return found[1]
     slots = len(c.bands)
+    starts = c.transition_starts.to_numpy().astype(np.int64)
+    month_starts = c.month_starts.to_numpy().astype(np.int64)
+    # A binary search per call costs more than the rest of banding: the period and month
+    # of each day are looked up instead (every instant rated lies within these days).
+    days = np.arange(FIRST_SECOND // 86_400 - 2, END_SECOND // 86_400 + 2, dtype=np.int64)
     arrays = TariffArrays(
         tables=c.tables.to_numpy().astype(np.int64),
         table_length=c.table_length,
         chargeable_base=c.chargeable_base,
-        transition_starts=c.transition_starts.to_numpy().astype(np.int64),
+        transition_starts=starts,
         transition_offsets=c.transition_offsets.to_numpy().astype(np.int64),
-        month_starts=c.month_starts.to_numpy().astype(np.int64),
+        month_starts=month_starts,
         month_codes=c.month_codes.to_numpy().astype(np.int32),
+        first_day=int(days[0]),
+        day_period=(np.searchsorted(starts, days * 86_400, side="right") - 1).astype(np.int64),
+        day_month=(np.searchsorted(month_starts, days, side="right") - 1).astype(np.int64),
         plan_allowance=np.array(c.plan_allowance, dtype=np.int64),
         plan_window=np.array(c.plan_window, dtype=np.bool_),
         plan_inclusive=np.array([f for row in c.plan_inclusive for f in row], dtype=np.bool_),
@@ -486,6 +499,9 @@ def _band_kernel(
     transition_offsets: np.ndarray,
     month_starts: np.ndarray,
     month_codes: np.ndarray,
+    first_day: int,
+    day_period: np.ndarray,
+    day_month: np.ndarray,
     plan_allowance: np.ndarray,
     plan_window: np.ndarray,
     plan_inclusive: np.ndarray,
@@ -507,7 +523,13 @@ def _band_kernel(
     deferred_out = np.empty(size, dtype=np.bool_)
     for row in range(size):
         second = s[row]
-        period = np.searchsorted(transition_starts, second, side="right") - 1
+        at = second // 86400 - first_day
+        if 0 <= at < day_period.shape[0]:
+            period = day_period[at]
+            while second >= transition_starts[period + 1]:
+                period += 1
+        else:
+            period = np.searchsorted(transition_starts, second, side="right") - 1
         off0 = transition_offsets[period]
         off1 = transition_offsets[period + 1]
         change = transition_starts[period + 1]
@@ -517,7 +539,10 @@ def _band_kernel(
         k = min(n, (change - second + 59) // 60)
         delta = (off1 - off0) // 60
         day = local // 86400
-        month_index = np.searchsorted(month_starts, day, side="right") - 1
+        if 0 <= day - first_day < day_month.shape[0]:
+            month_index = day_month[day - first_day]
+        else:
+            month_index = np.searchsorted(month_starts, day, side="right") - 1
         p, c = plan[row], klass[row]
         is_free = free[c]
         inclusive = plan_inclusive[p * classes + c]
@@ -583,6 +608,9 @@ def band(c: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
         t.transition_offsets,
         t.month_starts,
         t.month_codes,
+        t.first_day,
+        t.day_period,
+        t.day_month,
         t.plan_allowance,
         t.plan_window,
         t.plan_inclusive,

@@ -38,6 +38,8 @@ Progress = Callable[[int, int], None]
 
 #: Batches rated at once (and chunks read ahead of the one being counted and written).
 _WORKERS = 2
+#: Calls set aside for their allowance are priced in runs of about this many.
+_DEFERRED_ROWS = 150_000
 
 
 class _Writer:
@@ -217,9 +219,25 @@ def _rate_batch(
     return _Batch(size, table, rejected, totals.summarise(priced, rejected), spilled)
 
 
-def _rate_deferred(rater: BatchRater, totals: Totals, spill: Path, covered: pl.DataFrame) -> _Batch:
+def _spill_groups(spills: list[Path], spill_lines: dict[Path, tuple[int, int]]) -> list[list[Path]]:
+    """Consecutive spills in runs of about a batch's rows: each run is priced at once (a
+    batch costs some milliseconds whatever its size, and a spill is a fraction of one)."""
+    groups: list[list[Path]] = []
+    rows = 0
+    for spill in spills:
+        if not groups or rows >= _DEFERRED_ROWS:
+            groups.append([])
+            rows = 0
+        groups[-1].append(spill)
+        rows += spill_lines[spill][1]
+    return groups
+
+
+def _rate_deferred(
+    rater: BatchRater, totals: Totals, spills: list[Path], covered: pl.DataFrame
+) -> _Batch:
     """Price calls set aside for their allowance, now that the minutes covered are known."""
-    calls = pl.read_parquet(spill)
+    calls = pl.read_parquet(spills)
     if calls["line"].equals(covered["line"]):  # the same calls in the same order
         calls = calls.with_columns(covered["covered"])
     else:
@@ -330,12 +348,13 @@ def _run(
             covered = _allowance_cover(deferred, allowance_used)
             lines = covered["line"]
             pending: deque[Future[_Batch]] = deque()
-            for spill in deferred:
-                # Spilled rows are in line order, and `covered` sorted by line: each spill
-                # needs only the slice from its first line.
-                first, rows = spill_lines[spill]
+            for group in _spill_groups(deferred, spill_lines):
+                # Spilled rows are in line order, and `covered` sorted by line: a run of
+                # spills needs only the slice from its first line.
+                first = spill_lines[group[0]][0]
+                rows = sum(spill_lines[spill][1] for spill in group)
                 part = covered.slice(lines.search_sorted(first), rows)
-                pending.append(workers.submit(_rate_deferred, rater, totals, spill, part))
+                pending.append(workers.submit(_rate_deferred, rater, totals, group, part))
                 if len(pending) > _WORKERS:
                     take(pending.popleft().result())
             while pending:
