@@ -8,6 +8,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backhaul.rating.engine.batch import BatchRater
 from backhaul.rating.engine.fields import (
     iso_seconds,
     iso_seconds_fixed,
@@ -16,9 +17,12 @@ from backhaul.rating.engine.fields import (
     normalised_with_keys,
     number_key,
 )
-from backhaul.rating.engine.kernels import billsec_seconds, call_id_bad
+from backhaul.rating.engine.kernels import billsec_seconds, call_id_bad, destination_classes
+from backhaul.rating.engine.tables import compile_tariff
 from backhaul.rating.importers import BILLSEC, CALL_ID, CALL_ID_MAX_CHARACTERS
-from backhaul.rating.rules import normalise_number
+from backhaul.rating.rules import LineInfo, Subscribers, normalise_number
+from backhaul.rating.tariffs import tariff_from_catalogue_file
+from tests.conftest import PLUSNET
 
 OFFSETS = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timedelta(minutes=m))
 
@@ -163,3 +167,56 @@ def test_call_ids_are_refused_as_the_pattern_says(texts: list[str]) -> None:
     series = pl.Series(texts, dtype=pl.String)
     got = call_id_bad(series, CALL_ID_MAX_CHARACTERS).to_list()
     assert got == (~series.str.contains(CALL_ID)).to_list()
+
+
+callees = st.one_of(
+    st.text(alphabet="0123456789", min_size=3, max_size=20),
+    st.sampled_from(["118118", "100", "999", "08000280282", "03451400200", "01142000001"]),
+    st.builds(
+        lambda head, tail: head + tail,
+        st.sampled_from(["07", "0845", "0870", "09", "00", "01", "02", "03"]),
+        st.text(alphabet="0123456789", max_size=12),
+    ),
+    st.text(alphabet="0123456789 +", max_size=14),
+)
+
+
+@given(st.lists(callees, min_size=1, max_size=40))
+def test_destination_classes_are_those_of_the_expression(numbers: list[str]) -> None:
+    # The compiled lookup (whole numbers and on-net numbers by key, then the prefix table)
+    # gives what the Polars expression it stands for gives.
+    tariff = compile_tariff(tariff_from_catalogue_file(PLUSNET))
+    subscribers = Subscribers(
+        lines={
+            "01142000001": LineInfo(
+                number="01142000001",
+                account="A1",
+                plan="business-phone-line",
+                start=datetime(2020, 1, 1, tzinfo=UTC),
+            )
+        },
+        account_plans={"A1": "business-phone-line"},
+    )
+    rater = BatchRater(
+        compiled=tariff,
+        subscribers=subscribers,
+        plan=None,
+        fmt="canonical",
+        asterisk_utc=False,
+        already_rated=None,
+    )
+    assert rater._class_by_kernel
+    normal, keys = normalised_with_keys(pl.Series(numbers, dtype=pl.String))
+    frame = pl.DataFrame({"callee_n": normal, "callee_key": keys})
+    expected = frame.select(rater._class.alias("class")).to_series()
+    got = destination_classes(
+        normal,
+        keys,
+        exact=rater._exact_table,
+        on_net=rater._on_net_table,
+        on_net_code=tariff.on_net_code,
+        prefix_offsets=rater._prefix_offsets,
+        prefix_table=rater._prefix_table,
+        width=tariff.prefix_width,
+    )
+    assert got.to_list() == expected.cast(pl.Int32).to_list()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -145,6 +146,22 @@ class BatchRater:
             line_accounts=pl.Series([line.account for line in lines], dtype=pl.String),
         )
         self._class = self._class_code()
+        # Classes come from a compiled lookup when every number it matches whole has a key.
+        exact_keys = {
+            number: code
+            for number, code in compiled.exact_numbers.items()
+            if number.isdigit()  # others never equal a national number
+        }
+        self._class_by_kernel = self.keyed and all(len(n) <= KEY_DIGITS for n in exact_keys)
+        if self._class_by_kernel:
+            self._exact_table = kernels.KeyTable.of(
+                [int(n) * 32 + len(n) for n in exact_keys], list(exact_keys.values())
+            )
+            self._on_net_table = kernels.KeyTable.of(
+                self.on_net_keys.to_list(), [0] * len(self.on_net_keys)
+            )
+            self._prefix_offsets = np.array(compiled.prefix_offsets, dtype=np.int64)
+            self._prefix_table = compiled.prefix_table.fill_null(-1).to_numpy().astype(np.int32)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -179,7 +196,21 @@ class BatchRater:
             frame = frame.with_columns(
                 caller_key.alias("caller_key"), callee_key.alias("callee_key")
             )
-        frame = frame.with_columns(self._class.alias("class"))
+        if self._class_by_kernel:
+            frame = frame.with_columns(
+                kernels.destination_classes(
+                    callee,
+                    callee_key,
+                    exact=self._exact_table,
+                    on_net=self._on_net_table,
+                    on_net_code=c.on_net_code if len(self.on_net_keys) else None,
+                    prefix_offsets=self._prefix_offsets,
+                    prefix_table=self._prefix_table,
+                    width=c.prefix_width,
+                ).alias("class")
+            )
+        else:
+            frame = frame.with_columns(self._class.alias("class"))
         if self.plan_code is not None:
             frame = frame.with_columns(
                 pl.lit(self.plan_code, dtype=pl.Int32).alias("plan"),
