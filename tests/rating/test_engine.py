@@ -21,11 +21,13 @@ from hypothesis import strategies as st
 from backhaul.rating.engine import rate_file
 from backhaul.rating.importers import CdrFileError
 from backhaul.rating.reference import rate_file_reference
+from backhaul.rating.rules import LineInfo, Subscribers
 from tests.rating.conftest import NUMBERS, rate_both, write_cdrs
 
 PLANS = list(NUMBERS)
 LINES = [number for number, _account in NUMBERS.values()]
 ACCOUNTS = [account for _number, account in NUMBERS.values()]
+LONG_NUMBER = "011420000000000001"  # 18 digits
 CALLEES = [
     "01632960001",
     "02079460000",
@@ -56,6 +58,7 @@ CALLEES = [
     "08001234567",
     "08081234567",
     *LINES,
+    LONG_NUMBER,
 ]
 BAD_CALLEES = ["abc", "12", "0600000000", "", "+", "1471", "0114-200-0001x"]
 EDGES = [
@@ -101,11 +104,15 @@ billsecs = st.one_of(
 )
 
 
+def subscribers_start(subscribers: Subscribers):  # type: ignore[no-untyped-def]
+    return next(iter(subscribers.lines.values())).start
+
+
 @st.composite
 def records(draw: st.DrawFn, index: int) -> str:
     bad = draw(st.integers(0, 19)) == 0
     field = draw(st.integers(0, 7))
-    caller = draw(st.sampled_from([*LINES, *LINES, "01142999999", "+44 114 200 0003"]))
+    caller = draw(st.sampled_from([*LINES, *LINES, "01142999999", "+44 114 200 0003", LONG_NUMBER]))
     account = draw(st.sampled_from(["", "", "", *ACCOUNTS, "PB999999", "PB100009"]))
     callee = draw(st.sampled_from(CALLEES + (BAD_CALLEES if bad else [])))
     instant = draw(instants)
@@ -144,10 +151,19 @@ def files(draw: st.DrawFn) -> list[str]:
     plan=st.one_of(st.none(), st.sampled_from(PLANS)),
     chunk=st.sampled_from([200, 700, 1 << 20]),
     used=st.integers(0, 3000),
+    unkeyed=st.booleans(),
 )
 def test_engine_and_reference_agree_to_the_penny(
-    tariff, compiled, subscribers, rows, plan, chunk, used
+    tariff, compiled, subscribers, rows, plan, chunk, used, unkeyed
 ) -> None:
+    if unkeyed:
+        # A number too long for an integer key: callers and callees are then matched by
+        # their text (the expressions), not by the compiled lookups.
+        long_line = LineInfo(LONG_NUMBER, ACCOUNTS[0], PLANS[0], subscribers_start(subscribers))
+        subscribers = Subscribers(
+            lines={**subscribers.lines, LONG_NUMBER: long_line},
+            account_plans=subscribers.account_plans,
+        )
     allowance = {
         (account, plan_key, month): used
         for plan_key, (_number, account) in NUMBERS.items()

@@ -137,6 +137,20 @@ class BatchRater:
             },
             schema={"account": pl.String, "_given_index": pl.Int32},
         )
+        if self.keyed:  # the same lookups as arrays, for the compiled pass
+            self._line_table = kernels.KeyTable.of(
+                self.on_net_keys.to_list(), list(range(len(lines)))
+            )
+            self._line_account_array = kernels.fixed(self.line_account_index.to_numpy())
+            self._line_plan_array = kernels.fixed(self.line_plan.to_numpy())
+            self._line_start_array = kernels.fixed(self.line_start.to_numpy())
+            self._line_end_array = kernels.fixed(self.line_end.to_numpy())
+            self._account_plan_array = kernels.fixed(
+                self.account_plan.fill_null(-1).to_numpy().astype(np.int32)
+            )
+            self._account_known_array = kernels.fixed(
+                self.account_known.to_numpy().astype(np.bool_)
+            )
         self._checks: dict[bool, list[Check]] = {}  # by whether flags are lowercase
         self.settings = CheckSettings(
             compiled,
@@ -309,6 +323,8 @@ class BatchRater:
     def _resolve_accounts(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The line the caller's number is, the account given, and from them the account
         and plan a call is rated on: lookups by position, no joins."""
+        if self.keyed:
+            return self._resolve_by_kernel(frame)
         frame = frame.join(self._line_keys, on=self.caller_key, how="left", maintain_order="left")
         frame = frame.join(self._account_keys, on="account", how="left", maintain_order="left")
         names = self._account_keys["account"]
@@ -337,6 +353,38 @@ class BatchRater:
             known.alias("account_known"),
             pl.lit(self.line_start).gather(line).alias("line_start"),
             pl.lit(self.line_end).gather(line).alias("line_end"),
+        )
+
+    def _resolve_by_kernel(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """As :meth:`_resolve_accounts`, with the caller's line found by key in a hash table
+        and the rest looked up in one compiled pass; only a named account is joined."""
+        given = frame["account"] != ""
+        if given.any():
+            given_index = frame.select("account").join(
+                self._account_keys, on="account", how="left", maintain_order="left"
+            )["_given_index"]
+        else:
+            given_index = pl.repeat(None, frame.height, dtype=pl.Int32, eager=True)
+        found = kernels.accounts(
+            frame["caller_key"],
+            given,
+            given_index,
+            lines=self._line_table,
+            line_account=self._line_account_array,
+            line_plan=self._line_plan_array,
+            line_start=self._line_start_array,
+            line_end=self._line_end_array,
+            account_plan=self._account_plan_array,
+            account_known=self._account_known_array,
+        )
+        owner = found.pop("_owner")
+        names = self._account_keys["account"]
+        return frame.with_columns(
+            *(values.alias(name) for name, values in found.items()),
+            pl.when(found["matched_line"])
+            .then(pl.lit(names).gather(owner))
+            .otherwise(pl.col("account"))
+            .alias("account_key"),
         )
 
     def _deduplicate(self, frame: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.Series]:

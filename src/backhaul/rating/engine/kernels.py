@@ -126,7 +126,7 @@ def tariff_arrays(c: CompiledTariff) -> TariffArrays:
     )
     arrays = TariffArrays(
         **{
-            name: _fixed(value) if isinstance(value, np.ndarray) else value
+            name: fixed(value) if isinstance(value, np.ndarray) else value
             for name, value in vars(arrays).items()
         }
     )
@@ -136,7 +136,7 @@ def tariff_arrays(c: CompiledTariff) -> TariffArrays:
     return arrays
 
 
-def _fixed(values: np.ndarray) -> np.ndarray:
+def fixed(values: np.ndarray) -> np.ndarray:
     """`values` as a contiguous read-only array.
 
     A kernel is compiled once for each combination of argument types, and whether an array
@@ -151,15 +151,15 @@ def _fixed(values: np.ndarray) -> np.ndarray:
 
 
 def _ints(series: pl.Series) -> np.ndarray:
-    return _fixed(series.cast(pl.Int64).to_numpy())
+    return fixed(series.cast(pl.Int64).to_numpy())
 
 
 def _int32s(series: pl.Series) -> np.ndarray:
-    return _fixed(series.cast(pl.Int32).to_numpy())
+    return fixed(series.cast(pl.Int32).to_numpy())
 
 
 def _flags(series: pl.Series) -> np.ndarray:
-    return _fixed(series.to_numpy().astype(np.bool_, copy=False))
+    return fixed(series.to_numpy().astype(np.bool_, copy=False))
 
 
 # --- times -----------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def string_views(series: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray,
         if array.null_count == 0
         else np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
     )
-    return _fixed(views), _fixed(data), _fixed(starts), _fixed(valid)
+    return fixed(views), fixed(data), fixed(starts), fixed(valid)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -436,9 +436,9 @@ class KeyTable:
     def of(cls, keys: list[int], values: list[int]) -> KeyTable:
         bits = max(4, (2 * max(len(keys), 1) - 1).bit_length())
         table = _key_table_build(
-            _fixed(np.array(keys, dtype=np.int64)), _fixed(np.array(values, dtype=np.int64)), bits
+            fixed(np.array(keys, dtype=np.int64)), fixed(np.array(values, dtype=np.int64)), bits
         )
-        return cls(_fixed(table), bits)
+        return cls(fixed(table), bits)
 
 
 @njit(cache=True, nogil=True)
@@ -502,7 +502,7 @@ def destination_classes(
         data,
         starts,
         valid,
-        _fixed(keys.fill_null(-1).cast(pl.Int64).to_numpy()),
+        fixed(keys.fill_null(-1).cast(pl.Int64).to_numpy()),
         exact.table,
         exact.bits,
         on_net.table,
@@ -514,6 +514,100 @@ def destination_classes(
     )
     result = pl.Series(classes)
     return result.zip_with(result >= 0, pl.Series([None], dtype=pl.Int32))
+
+
+@njit(cache=True, nogil=True)
+def _accounts_kernel(
+    caller_keys: np.ndarray,
+    given: np.ndarray,
+    given_index: np.ndarray,
+    lines: np.ndarray,
+    line_bits: int,
+    line_account: np.ndarray,
+    line_plan: np.ndarray,
+    line_start: np.ndarray,
+    line_end: np.ndarray,
+    account_plan: np.ndarray,
+    account_known: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    size = caller_keys.shape[0]
+    line_out = np.full(size, -1, dtype=np.int32)
+    owner_out = np.full(size, -1, dtype=np.int32)
+    plan_out = np.full(size, -1, dtype=np.int32)
+    own_out = np.zeros(size, dtype=np.bool_)
+    account_out = np.full(size, -1, dtype=np.int32)
+    known_out = np.zeros(size, dtype=np.bool_)
+    start_out = np.zeros(size, dtype=np.int64)
+    end_out = np.zeros(size, dtype=np.int64)
+    for row in range(size):
+        key = caller_keys[row]
+        line = _key_find(lines, line_bits, key) if key >= 0 else -1
+        named = given_index[row]
+        known = named >= 0 and account_known[named]
+        own = line >= 0 and (not given[row] or line_account[line] == named)
+        line_out[row] = line
+        known_out[row] = known
+        own_out[row] = own
+        if line >= 0:
+            start_out[row] = line_start[line]
+            end_out[row] = line_end[line]
+        if own:
+            owner_out[row] = line_account[line]
+            plan_out[row] = line_plan[line]
+            account_out[row] = line_account[line]
+        else:
+            if named >= 0:
+                plan_out[row] = account_plan[named]
+            if known:
+                account_out[row] = named
+    return line_out, owner_out, plan_out, own_out, account_out, known_out, start_out, end_out
+
+
+def accounts(
+    caller_keys: pl.Series,
+    given: pl.Series,
+    given_index: pl.Series,
+    *,
+    lines: KeyTable,
+    line_account: np.ndarray,
+    line_plan: np.ndarray,
+    line_start: np.ndarray,
+    line_end: np.ndarray,
+    account_plan: np.ndarray,
+    account_known: np.ndarray,
+) -> dict[str, pl.Series]:
+    """Per record: the line its caller's number is (by key), and from it and the account
+    given (its position, or null) the account and plan the call is rated on
+    (``BatchRater._resolve_accounts``). Null account plans are -1 in `account_plan`."""
+    line, owner, plan, own, account, known, start, end = _accounts_kernel(
+        fixed(caller_keys.fill_null(-1).cast(pl.Int64).to_numpy()),
+        _flags(given),
+        fixed(given_index.fill_null(-1).cast(pl.Int32).to_numpy()),
+        lines.table,
+        lines.bits,
+        line_account,
+        line_plan,
+        line_start,
+        line_end,
+        account_plan,
+        account_known,
+    )
+
+    def nullable(values: np.ndarray, dtype: pl.DataType) -> pl.Series:
+        series = pl.Series(values)
+        return series.zip_with(series >= 0, pl.Series([None], dtype=dtype))
+
+    has_line = pl.Series(line >= 0)
+    return {
+        "line_index": nullable(line, pl.Int32),
+        "_owner": nullable(owner, pl.Int32),
+        "plan": nullable(plan, pl.Int32),
+        "matched_line": pl.Series(own),
+        "account_index": nullable(account, pl.Int32),
+        "account_known": pl.Series(known),
+        "line_start": pl.Series(start).zip_with(has_line, pl.Series([None], dtype=pl.Int64)),
+        "line_end": pl.Series(end).zip_with(has_line, pl.Series([None], dtype=pl.Int64)),
+    }
 
 
 # --- checks ----------------------------------------------------------------------------------
@@ -585,17 +679,17 @@ def tariff_checks(c: CompiledTariff, frame: pl.DataFrame) -> tuple[pl.Series, ..
     call accepted; answered and over its plan's maximum call (classes exempt aside). False
     where a field they need is missing (other checks reject those records)."""
     flags = _tariff_checks_kernel(
-        _fixed(frame["plan"].fill_null(-1).cast(pl.Int32).to_numpy()),
-        _fixed(frame["class"].fill_null(-1).cast(pl.Int32).to_numpy()),
-        _fixed(frame["billsec_n"].fill_null(-1).cast(pl.Int64).to_numpy()),
+        fixed(frame["plan"].fill_null(-1).cast(pl.Int32).to_numpy()),
+        fixed(frame["class"].fill_null(-1).cast(pl.Int32).to_numpy()),
+        fixed(frame["billsec_n"].fill_null(-1).cast(pl.Int64).to_numpy()),
         _flags(frame["answered"].fill_null(False)),
-        _fixed(np.array(c.free, dtype=np.bool_)),
-        _fixed(np.array(c.has_rate, dtype=np.bool_)),
-        _fixed(np.array(c.plan_family, dtype=np.int32)),
+        fixed(np.array(c.free, dtype=np.bool_)),
+        fixed(np.array(c.has_rate, dtype=np.bool_)),
+        fixed(np.array(c.plan_family, dtype=np.int32)),
         len(c.classes),
         c.tariff.max_record_minutes * 60,
-        _fixed(np.array(c.plan_max_call, dtype=np.int64)),
-        _fixed(np.array(c.max_exempt, dtype=np.bool_)),
+        fixed(np.array(c.plan_max_call, dtype=np.int64)),
+        fixed(np.array(c.max_exempt, dtype=np.bool_)),
     )
     return tuple(pl.Series(values) for values in flags)
 
