@@ -581,6 +581,10 @@ def main() -> None:
         started = time.perf_counter()
         generate(path, args.size, args.lines)
         generated = time.perf_counter() - started
+        # The file was just written: let the system put it on disk before rating, or that
+        # writing competes with the run (a CDR file is normally written well before it is
+        # rated).
+        os.sync()
         report: dict = {
             "benchmark": "rating",
             "size": args.size,
