@@ -151,6 +151,12 @@ class BatchRater:
             self._account_known_array = kernels.fixed(
                 self.account_known.to_numpy().astype(np.bool_)
             )
+        # Rated calls name accounts of the brand (a what-if names whatever the file says).
+        self._account_enum = (
+            pl.Series(self.account_names, dtype=pl.Enum(self.account_names))
+            if plan is None
+            else None
+        )
         self._checks: dict[bool, list[Check]] = {}  # by whether flags are lowercase
         self.settings = CheckSettings(
             compiled,
@@ -412,4 +418,4 @@ class BatchRater:
 
     def output(self, frame: pl.DataFrame) -> pa.Table:
         """The rated rows as written: one per call, money as decimals."""
-        return pricing.output(self.c, frame)
+        return pricing.output(self.c, frame, self._account_enum)

@@ -27,12 +27,23 @@ def charge(c: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
     return kernels.charge(c, frame)
 
 
-def output(c: CompiledTariff, frame: pl.DataFrame) -> pa.Table:
-    """The rated rows as written: one per call, money as decimals (pounds and pence)."""
+def output(
+    c: CompiledTariff, frame: pl.DataFrame, account_names: pl.Series | None = None
+) -> pa.Table:
+    """The rated rows as written: one per call, money as decimals (pounds and pence).
+
+    With `account_names` (as an Enum, when every call is rated on an account of the brand)
+    the account column is their codes gathered by ``account_index``: a dictionary column,
+    so neither the strings nor the Parquet writer's dictionary are built call by call.
+    """
+    if account_names is not None and frame["account_index"].null_count() == 0:
+        account = pl.lit(account_names).gather(pl.col("account_index"))
+    else:  # strings (the writer casts them to the file's dictionary column if need be)
+        account = pl.col("account_key")
     table = frame.select(
         "line",
         "call_id",
-        pl.col("account_key").alias("account"),
+        account.alias("account"),
         pl.col("caller_n").alias("caller"),
         pl.col("callee_n").alias("callee"),
         pl.from_epoch(pl.col("s"), time_unit="s").dt.replace_time_zone("UTC").alias("answered_at"),
