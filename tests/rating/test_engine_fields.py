@@ -169,6 +169,12 @@ def test_call_ids_are_refused_as_the_pattern_says(texts: list[str]) -> None:
     assert got == (~series.str.contains(CALL_ID)).to_list()
 
 
+def test_a_missing_call_id_is_neither_good_nor_bad() -> None:
+    # As the pattern: a null is tested by the check that a field is there, not this one.
+    series = pl.Series(["c1", None, "\x01"], dtype=pl.String)
+    assert call_id_bad(series, CALL_ID_MAX_CHARACTERS).to_list() == [False, None, True]
+
+
 callees = st.one_of(
     st.text(alphabet="0123456789", min_size=3, max_size=20),
     st.sampled_from(["118118", "100", "999", "08000280282", "03451400200", "01142000001"]),

@@ -196,4 +196,6 @@ def call_id_bad(series: pl.Series, most: int) -> pl.Series:
     null where the id is null."""
     views, data, starts, valid = string_views(series)
     bad = pl.Series(_call_id_kernel(views, data, starts, valid, most))
-    return bad if series.null_count() == 0 else bad.zip_with(pl.Series(valid), None)
+    if series.null_count() == 0:
+        return bad
+    return bad.zip_with(pl.Series(valid), pl.Series([None], dtype=pl.Boolean))
