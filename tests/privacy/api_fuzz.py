@@ -11,8 +11,9 @@
    number of examples per operation;
 5. stops the server and exits non-zero if either run found a failure.
 
-Reports (JUnit XML) go to var/api-fuzz/. Options: --examples N (per operation and token),
---seed N, --customers N.
+It prints each run's test-case count (and the whole report when a run fails); the reports
+(JUnit XML and each run's full output) go to var/api-fuzz/. Options: --examples N (per
+operation and token), --seed N, --customers N.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -65,6 +67,12 @@ def prepare() -> None:
         "customer": api_token_create(account_number=account, now=timezone.now()).secret,
     }
     print(json.dumps(tokens))
+
+
+def cases(report: str) -> str:
+    """The test-case count line of a schemathesis report, e.g. `969 generated, 969 passed`."""
+    counts = re.findall(r"^\s*(\d+ generated.*)$", report, flags=re.MULTILINE)
+    return counts[-1].strip() if counts else "no test-case count in the report"
 
 
 def wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -140,9 +148,13 @@ def main() -> int:
                  "--suppress-health-check", "too_slow",
                  "--report", "junit",
                  "--report-junit-path", str(OUT / f"{name}.xml")],
-                cwd=ROOT, env=env,
+                cwd=ROOT, env=env, capture_output=True, text=True,
             )  # fmt: skip
-            failed = failed or run.returncode != 0
+            (OUT / f"{name}.log").write_text(run.stdout + run.stderr)
+            if run.returncode != 0:
+                failed = True
+                sys.stdout.write(run.stdout + run.stderr)
+            print(f"{name}: {cases(run.stdout)} (full report: {OUT / f'{name}.log'})", flush=True)
     finally:
         server.terminate()
         try:
