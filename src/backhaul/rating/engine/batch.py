@@ -365,12 +365,13 @@ class BatchRater:
         """As :meth:`_resolve_accounts`, with the caller's line found by key in a hash table
         and the rest looked up in one compiled pass; only a named account is joined."""
         given = frame["account"] != ""
-        if given.any():
-            given_index = frame.select("account").join(
+        given_index = pl.repeat(None, frame.height, dtype=pl.Int32, eager=True)
+        if given.any():  # only the records that name an account are joined
+            named = frame.select("account").filter(given)
+            found_index = named.join(
                 self._account_keys, on="account", how="left", maintain_order="left"
             )["_given_index"]
-        else:
-            given_index = pl.repeat(None, frame.height, dtype=pl.Int32, eager=True)
+            given_index = given_index.scatter(given.arg_true(), found_index)
         found = kernels.accounts(
             frame["caller_key"],
             given,

@@ -213,7 +213,7 @@ def _rate_batch(
     spilled = None
     if deferred.any():
         later = accepted.filter(deferred)
-        later.write_parquet(spill, compression="uncompressed", statistics=False)
+        later.write_ipc(spill, compression="uncompressed")  # Arrow as in memory: no encoding
         spilled = (int(later["line"][0]), later.height)
         accepted = accepted.filter(~deferred)
     priced = rater.charge(accepted.with_columns(pl.lit(0, dtype=pl.Int64).alias("covered")))
@@ -239,7 +239,7 @@ def _rate_deferred(
     rater: BatchRater, totals: Totals, spills: list[Path], covered: pl.DataFrame
 ) -> _Batch:
     """Price calls set aside for their allowance, now that the minutes covered are known."""
-    calls = pl.read_parquet(spills)
+    calls = pl.scan_ipc(spills).collect(engine=IN_MEMORY)
     if calls["line"].equals(covered["line"]):  # the same calls in the same order
         calls = calls.with_columns(covered["covered"])
     else:
@@ -295,7 +295,7 @@ def _run(
             chunk = next(chunks, None)
             if chunk is None:
                 return
-            spill = work / f"deferred-{len(spills):05d}.parquet"
+            spill = work / f"deferred-{len(spills):05d}.arrow"
             spills.append(spill)
             if parallel:
                 future = workers.submit(
@@ -400,7 +400,7 @@ def _allowance_cover(files: list[Path], allowance_used: AllowanceUsed | None) ->
     """
     group = ["account_key", "plan", "month"]
     calls = (
-        pl.scan_parquet(files)
+        pl.scan_ipc(files)
         .select(*group, "account_index", "month_day", "s", "line", "n", "allowance")
         .collect(engine=IN_MEMORY)
     )

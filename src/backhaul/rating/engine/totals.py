@@ -7,8 +7,9 @@ from pathlib import Path
 
 import polars as pl
 
+from backhaul.rating.engine import kernels
 from backhaul.rating.engine.checks import lit_series
-from backhaul.rating.engine.tables import IN_MEMORY, CompiledTariff
+from backhaul.rating.engine.tables import CompiledTariff
 
 
 @dataclass
@@ -33,11 +34,6 @@ class EngineResult:
 
 _FOLD_EVERY = 8
 _MONTHS = 1_000_000  # month codes (yyyymm) are below this
-
-
-def _month_key(account_index: pl.Expr, month: pl.Expr) -> pl.Expr:
-    """Account and month as one integer, for a faster grouping."""
-    return (account_index.cast(pl.Int64) * _MONTHS + month).alias("_key")
 
 
 @dataclass
@@ -90,42 +86,18 @@ class Totals:
         if rated.height == 0:
             return sums
         sums.rated = rated.height
-        rows = rated.lazy()
-        queries = [
-            rows.select(
-                (~pl.col("answered")).sum().alias("unanswered"),
-                pl.col("inclusive").sum().alias("inclusive"),
-                pl.col("ex_pence").sum().alias("ex"),
-                pl.col("inc_pence").sum().alias("inc"),
-                *[pl.col(f"minutes_{b}").sum().alias(f"m{i}") for i, b in enumerate(self.c.bands)],
-                *[pl.col(f"_charged_{i}").sum().alias(f"c{i}") for i in range(len(self.c.bands))],
-            ),
-            rows.group_by("class").agg(
-                pl.len().alias("calls"),
-                pl.col("answered").sum().alias("answered"),
-                pl.col("n").sum().alias("minutes"),
-                pl.col("ex_pence").sum().alias("ex"),
-                pl.col("inc_pence").sum().alias("inc"),
-            ),
-        ]
-        if self.by_account:
-            queries += [
-                rows.filter(pl.col("answered"))
-                .group_by(_month_key(pl.col("account_index"), pl.col("month")))
-                .agg(
-                    pl.len().alias("calls"),
-                    pl.col("n").sum().alias("minutes"),
-                    pl.col("covered").sum().alias("covered"),
-                    pl.col("ex_pence").sum().alias("ex_pence"),
-                    (pl.col("inc_pence") - pl.col("ex_pence")).sum().alias("vat_pence"),
-                ),
-                rows.filter(pl.col("matched_line")).group_by("line_index").agg(pl.col("s").max()),
-            ]
-        found = pl.collect_all(queries, engine=IN_MEMORY)
-        sums.counts = {name: int(value) for name, value in found[0].row(0, named=True).items()}
-        sums.destinations = found[1]
-        if self.by_account:
-            sums.account_months, sums.last_calls = found[2], found[3]
+        found = kernels.batch_sums(
+            rated,
+            self.c.bands,
+            len(self.c.classes),
+            by_account=self.by_account,
+            months=_MONTHS,
+            accounts=len(self.account_names),
+            lines=len(self.line_numbers),
+        )
+        sums.counts = found.counts
+        sums.destinations = found.destinations
+        sums.account_months, sums.last_calls = found.account_months, found.last_calls
         return sums
 
     def add(self, sums: BatchSums) -> None:
@@ -192,7 +164,7 @@ class Totals:
         schema = {
             "account_key": pl.String,
             "month": pl.Int32,
-            "calls": pl.UInt32,
+            "calls": pl.Int64,
             "minutes": pl.Int64,
             "covered": pl.Int64,
             "ex_pence": pl.Int64,

@@ -16,6 +16,7 @@ to the plain-Python reference (docs/decisions/0003-rating-kernels.md).
 | `texts` | the time answered, the duration, plain numbers and their keys, call ids |
 | `lookups` | number keys in a hash table: classes, callers' lines and accounts; tariff limits |
 | `money` | bands and prices |
+| `sums` | a priced batch's counts and sums for the run's totals |
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from backhaul.rating.engine.kernels.lookups import (
     tariff_checks,
 )
 from backhaul.rating.engine.kernels.money import BAND_COLUMNS, band, charge
+from backhaul.rating.engine.kernels.sums import batch_sums
 from backhaul.rating.engine.kernels.texts import (
     billsec_seconds,
     call_id_bad,
@@ -44,6 +46,7 @@ __all__ = [
     "KeyTable",
     "accounts",
     "band",
+    "batch_sums",
     "billsec_seconds",
     "call_id_bad",
     "charge",
@@ -111,4 +114,17 @@ def warm(c: CompiledTariff) -> None:
     ).with_columns(pl.col("plan", "class", "family").cast(pl.Int32))
     tariff_checks(c, calls)
     banded = band(c, calls.with_columns(rate_row=pl.col("family") * len(c.classes)))
-    charge(c, banded.with_columns(covered=pl.lit(0, dtype=pl.Int64)))
+    priced = charge(c, banded.with_columns(covered=pl.lit(0, dtype=pl.Int64)))
+    batch_sums(
+        priced.with_columns(
+            account_index=pl.lit(0, dtype=pl.Int32),
+            matched_line=pl.lit(True),
+            line_index=pl.lit(0, dtype=pl.Int32),
+        ),
+        c.bands,
+        len(c.classes),
+        by_account=True,
+        months=1_000_000,
+        accounts=1,
+        lines=1,
+    )
